@@ -1,0 +1,38 @@
+"""benchwork: a Jupyter-native workbench for evaluating and benchmarking LLMs.
+
+Public names are imported lazily so that ``import benchwork`` stays fast (litellm, Polars
+and aiohttp load only when first needed).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    "BenchworkError": "benchwork.errors",
+    "SuiteError": "benchwork.errors",
+    "TargetError": "benchwork.errors",
+    "CacheMissError": "benchwork.errors",
+    "RunNotFoundError": "benchwork.errors",
+    "CallRecord": "benchwork.schema",
+    "RESULT_SCHEMA": "benchwork.schema",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'benchwork' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
