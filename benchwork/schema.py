@@ -121,7 +121,7 @@ def records_to_frame(records: list[CallRecord] | list[dict[str, Any]]) -> pl.Dat
             data[c].append(row.get(c))
         scores = row.get("scores") or {}
         for c in score_cols:
-            base = c[len("score_"):]
+            base = c[len("score_") :]
             if base.endswith("_explanation") and base[: -len("_explanation")] in scores:
                 v = scores[base[: -len("_explanation")]]
                 data[c].append(v.get("explanation") if isinstance(v, dict) else None)

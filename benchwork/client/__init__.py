@@ -1,0 +1,205 @@
+"""The client: the one place that talks to providers and takes timestamps.
+
+OpenAI-compatible endpoints go through a lean aiohttp path; everything else through
+litellm. Retries (exponential backoff with jitter, honouring ``Retry-After``) live here,
+in the harness, with litellm's and the OpenAI SDK's own retries turned off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from benchwork.client._errors import CallError
+from benchwork.client._http import HttpPath
+from benchwork.client._stream import StreamResult, percentile
+from benchwork.client._via_litellm import LitellmPath
+from benchwork.pricing import Prices, call_cost
+from benchwork.schema import CallRecord
+from benchwork.target import ResolvedTarget
+
+__all__ = ["CallError", "CallRequest", "Client", "RetryPolicy", "StreamResult", "percentile"]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How the harness retries: attempts, backoff base/cap, jitter fraction."""
+
+    max_attempts: int = 4
+    backoff_s: float = 0.5
+    max_backoff_s: float = 30.0
+    jitter: float = 0.25
+
+    def delay(self, attempt: int, error: CallError) -> float:
+        """Seconds to wait before attempt ``attempt + 1``; never sooner than Retry-After."""
+        base = min(self.max_backoff_s, self.backoff_s * (2 ** (attempt - 1)))
+        base *= 1 + random.uniform(0, self.jitter)
+        if error.retry_after is not None:
+            return max(error.retry_after, min(base, error.retry_after + self.backoff_s))
+        return base
+
+
+@dataclass
+class CallRequest:
+    """Everything needed to make one call and label its record."""
+
+    run_id: str
+    case_id: str
+    resolved: ResolvedTarget
+    messages: list[dict[str, Any]]
+    repeat: int = 0
+    warmup: bool = False
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: Any = None
+    response_format: Any = None
+    cache_key: str | None = None
+
+    def body(self) -> dict[str, Any]:
+        """The chat-completions request body (no key, no timeouts)."""
+        params = dict(self.resolved.target.params)
+        stream = params.pop("stream", True)
+        body: dict[str, Any] = {"model": self.resolved.model_name, "messages": self.messages}
+        body.update(params)
+        body["stream"] = bool(stream)
+        if stream:
+            body["stream_options"] = {"include_usage": True}
+        if self.tools:
+            body["tools"] = self.tools
+        if self.tool_choice is not None:
+            body["tool_choice"] = self.tool_choice
+        if self.response_format is not None:
+            body["response_format"] = self.response_format
+        return body
+
+
+RetryHook = Callable[[CallRequest, int, float, CallError], Awaitable[None] | None]
+
+
+class Client:
+    """Makes calls and turns each into a CallRecord (an error row on failure, never a raise)."""
+
+    def __init__(self, retry: RetryPolicy | None = None) -> None:
+        self.retry = retry or RetryPolicy()
+        self._http = HttpPath()
+        self._litellm = LitellmPath()
+
+    async def close(self) -> None:
+        await self._http.close()
+
+    async def attempt(self, req: CallRequest) -> StreamResult:
+        """One attempt, bounded by the target's timeout; raises CallError."""
+        resolved = req.resolved
+        timeout = resolved.target.timeout_s
+        body = req.body()
+        try:
+            async with asyncio.timeout(timeout):
+                if resolved.lean:
+                    assert resolved.api_base is not None
+                    return await self._http.stream_chat(resolved.api_base, body, resolved.api_key())
+                return await self._litellm.stream_chat(resolved, body, resolved.api_key(), timeout)
+        except TimeoutError:
+            raise CallError("timeout", f"no complete response within {timeout:g} s") from None
+
+    async def call(
+        self, req: CallRequest, prices: Prices | None = None, on_retry: RetryHook | None = None
+    ) -> CallRecord:
+        """Make the call with retries; return its record (status "ok" or "error")."""
+        started = datetime.now(UTC).isoformat()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                result = await self.attempt(req)
+            except CallError as err:
+                if err.retryable and attempt < self.retry.max_attempts:
+                    delay = self.retry.delay(attempt, err)
+                    if on_retry is not None:
+                        maybe = on_retry(req, attempt, delay, err)
+                        if maybe is not None:
+                            await maybe
+                    await asyncio.sleep(delay)
+                    continue
+                return self._error_record(req, err, attempt, started)
+            return self._ok_record(req, result, attempt, started, prices)
+
+    def _base(self, req: CallRequest, attempt: int, started: str) -> CallRecord:
+        t = req.resolved
+        return CallRecord(
+            run_id=req.run_id,
+            case_id=req.case_id,
+            target=t.target.name or t.target.model,
+            model=t.target.model,
+            provider=t.provider,
+            repeat=req.repeat,
+            warmup=req.warmup,
+            attempts=attempt,
+            started_at=started,
+            cache_key=req.cache_key,
+        )
+
+    def _error_record(
+        self, req: CallRequest, err: CallError, attempt: int, started: str
+    ) -> CallRecord:
+        rec = self._base(req, attempt, started)
+        rec.status = "error"
+        rec.http_status = err.http_status
+        rec.error_type = err.error_type
+        rec.error_message = err.message
+        return rec
+
+    def _ok_record(
+        self,
+        req: CallRequest,
+        result: StreamResult,
+        attempt: int,
+        started: str,
+        prices: Prices | None,
+    ) -> CallRecord:
+        rec = self._base(req, attempt, started)
+        m = result.metrics()
+        rec.http_status = result.http_status
+        rec.finish_reason = result.finish_reason
+        rec.output_text = result.text
+        rec.tool_calls = result.tool_calls_json()
+        if result.input_tokens is None or result.output_tokens is None:
+            _estimate_tokens(req, result)
+            rec.tokens_estimated = True
+            m = result.metrics()
+        rec.input_tokens = result.input_tokens
+        rec.output_tokens = result.output_tokens
+        rec.latency_s = m["latency_s"]
+        rec.ttft_s = m["ttft_s"]
+        rec.chunks = m["chunks"]
+        rec.itl_mean_s, rec.itl_p50_s, rec.itl_p95_s = (
+            m["itl_mean_s"],
+            m["itl_p50_s"],
+            m["itl_p95_s"],
+        )
+        rec.output_tps = m["output_tps"]
+        if rec.ttft_s and rec.input_tokens:
+            rec.prefill_tps = rec.input_tokens / rec.ttft_s
+        rec.cost_usd = call_cost(prices, rec.input_tokens, rec.output_tokens)
+        return rec
+
+
+def _estimate_tokens(req: CallRequest, result: StreamResult) -> None:
+    """Count tokens with litellm's tokenizer when the provider sent no usage."""
+    from benchwork._litellm import get_litellm
+
+    litellm = get_litellm()
+    model = req.resolved.target.model
+    if result.input_tokens is None:
+        try:
+            result.input_tokens = int(litellm.token_counter(model=model, messages=req.messages))
+        except Exception:
+            result.input_tokens = None
+    if result.output_tokens is None:
+        text = result.text + "".join(c["function"]["arguments"] for c in result.tool_calls.values())
+        try:
+            result.output_tokens = int(litellm.token_counter(model=model, text=text)) if text else 0
+        except Exception:
+            result.output_tokens = None

@@ -1,0 +1,60 @@
+"""Explain a cache miss for a call of a stored run: which key component differs, and how."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from benchwork.errors import BenchworkError
+
+__all__ = ["why_missed"]
+
+
+def why_missed(
+    run_id: str,
+    *,
+    case_id: str,
+    target: str | None = None,
+    repeat: int = 0,
+    home: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+) -> Any:
+    """Re-plan the run's call and compare its key with the nearest OTHER stored entry.
+
+    The run's own entry is left out: the question is why the call did not reuse an older one.
+    """
+    from benchwork.cache import CallCache, cache_key
+    from benchwork.store import RunStore
+    from benchwork.suite import Suite
+    from benchwork.target import Target
+
+    store = RunStore(home)
+    manifest = store.manifest(run_id)
+    suite = Suite.from_dict(store.suite(run_id), source=f"run {run_id}")
+    targets = [Target.from_dict(t) for t in manifest["targets"]]
+    if target is None:
+        if len(targets) != 1:
+            names = ", ".join(repr(t.name) for t in targets)
+            raise BenchworkError(f"run {run_id} has several targets ({names}); pass --target")
+        chosen = targets[0]
+    else:
+        matches = [t for t in targets if t.name == target]
+        if not matches:
+            names = ", ".join(repr(t.name) for t in targets)
+            raise BenchworkError(f"run {run_id} has no target {target!r}; its targets: {names}")
+        chosen = matches[0]
+    case = suite[case_id]
+    resolved = chosen.resolve()
+    key, components = cache_key(
+        model=chosen.model,
+        api_base=resolved.api_base,
+        messages=suite.messages(case),
+        params=chosen.params,
+        tools=case.tools,
+        tool_choice=chosen.params.get("tool_choice"),
+        response_format=chosen.params.get("response_format"),
+        repeat=repeat,
+    )
+    cache_path = cache_dir or manifest.get("cache_dir")
+    with CallCache(cache_path) as cache:
+        return cache.why(components, case_id=case.id, target=chosen.name, exclude=key)

@@ -1,0 +1,74 @@
+"""Planning: one call per (case, target, repeat), warm-ups first, each with its cache key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from benchwork.client import CallRequest
+from benchwork.suite import Case, Suite
+from benchwork.target import ResolvedTarget
+
+__all__ = ["PlannedCall", "plan_calls"]
+
+
+@dataclass
+class PlannedCall:
+    """A call to make: the request, its case, and its cache key components (None for warm-ups)."""
+
+    request: CallRequest
+    case: Case
+    components: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def ident(self) -> tuple[str, str, int, bool]:
+        r = self.request
+        return (r.case_id, r.resolved.target.name or "", r.repeat, r.warmup)
+
+
+def plan_calls(
+    suite: Suite,
+    resolved: list[ResolvedTarget],
+    *,
+    run_id: str,
+    repeats: int,
+    warmup: int,
+) -> dict[str, list[PlannedCall]]:
+    """Calls per target name: ``warmup`` warm-ups (cycling cases), then cases × repeats."""
+    from benchwork.cache import cache_key
+
+    messages = {case.id: suite.messages(case) for case in suite.cases}
+    out: dict[str, list[PlannedCall]] = {}
+    for rt in resolved:
+        params = rt.target.params
+        calls: list[PlannedCall] = []
+        for i in range(warmup):
+            case = suite.cases[i % len(suite.cases)]
+            req = CallRequest(
+                run_id, case.id, rt, messages[case.id], repeat=i, warmup=True, tools=case.tools
+            )
+            calls.append(PlannedCall(req, case))
+        for repeat in range(repeats):
+            for case in suite.cases:
+                key, components = cache_key(
+                    model=rt.target.model,
+                    api_base=rt.api_base,
+                    messages=messages[case.id],
+                    params=params,
+                    tools=case.tools,
+                    tool_choice=params.get("tool_choice"),
+                    response_format=params.get("response_format"),
+                    repeat=repeat,
+                )
+                req = CallRequest(
+                    run_id,
+                    case.id,
+                    rt,
+                    messages[case.id],
+                    repeat=repeat,
+                    tools=case.tools,
+                    cache_key=key,
+                )
+                calls.append(PlannedCall(req, case, components))
+        out[rt.target.name or rt.target.model] = calls
+    return out

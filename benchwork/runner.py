@@ -1,0 +1,385 @@
+"""The runner: plans a suite × targets × repeats, runs it asynchronously, keeps every row.
+
+Order per finished call: journal (fsync) → cache → event. So a killed kernel loses nothing
+that was reported, and a resume never re-pays a finished call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import platform
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from benchwork.cache import CACHE_MODES, CallCache
+from benchwork.client import CallError, CallRequest, Client, RetryPolicy
+from benchwork.errors import BenchworkError, CacheMissError
+from benchwork.events import Event, EventBus, Progress
+from benchwork.plan import PlannedCall, plan_calls
+from benchwork.pricing import prices_for
+from benchwork.redact import Redactor
+from benchwork.run import Run
+from benchwork.schema import CallRecord
+from benchwork.store import RunStore, RunWriter, new_run_id
+from benchwork.suite import Suite
+from benchwork.target import ResolvedTarget, Target
+
+__all__ = ["RunConfig", "Session"]
+
+_KEEP_FROM_CACHE = ("run_id", "case_id", "target", "repeat", "warmup", "cache_key", "scores")
+
+
+def _versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for pkg in ("benchwork", "litellm", "polars", "aiohttp", "diskcache"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = None
+    return out
+
+
+def coerce_suite(suite: Suite | str | Path) -> Suite:
+    return suite if isinstance(suite, Suite) else Suite.load(suite)
+
+
+def coerce_targets(targets: Target | str | dict | Sequence[Target | str | dict]) -> list[Target]:
+    if isinstance(targets, Target | str | dict):
+        targets = [targets]
+    out = [
+        t if isinstance(t, Target) else Target(t) if isinstance(t, str) else Target.from_dict(t)
+        for t in targets
+    ]
+    if not out:
+        raise BenchworkError("no targets given: pass at least one model")
+    names = [t.name for t in out]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise BenchworkError(f"duplicate target name(s) {dupes}: give each target a distinct name")
+    return out
+
+
+class RunConfig:
+    """Settings that shape a run; stored in the manifest so a run can be resumed."""
+
+    def __init__(
+        self,
+        *,
+        repeats: int = 1,
+        warmup: int = 0,
+        cache_mode: str = "use",
+        scorers: Sequence[Any] | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        if not isinstance(repeats, int) or repeats < 1:
+            raise BenchworkError(f"repeats must be an integer >= 1, got {repeats!r}")
+        if not isinstance(warmup, int) or warmup < 0:
+            raise BenchworkError(f"warmup must be an integer >= 0, got {warmup!r}")
+        if cache_mode not in CACHE_MODES:
+            raise BenchworkError(
+                f"cache mode {cache_mode!r} is not one of {', '.join(CACHE_MODES)}"
+            )
+        self.repeats, self.warmup, self.cache_mode = repeats, warmup, cache_mode
+        self.scorers = list(scorers) if scorers is not None else None
+        self.retry = retry or RetryPolicy()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "repeats": self.repeats,
+            "warmup": self.warmup,
+            "cache_mode": self.cache_mode,
+            "scorers": [
+                s if isinstance(s, str | dict) else getattr(s, "name", repr(s))
+                for s in self.scorers or []
+            ],
+            "retry": vars(self.retry),
+        }
+
+
+class Session:
+    """One run in progress: plan, counters, rows so far, and the coroutine that executes it."""
+
+    def __init__(
+        self,
+        suite: Suite,
+        targets: list[Target],
+        config: RunConfig,
+        *,
+        run_id: str | None = None,
+        cache: CallCache | str | Path | None = None,
+        home: str | Path | None = None,
+        resume: bool = False,
+        retry_errors: bool = False,
+    ) -> None:
+        self.suite, self.targets, self.config = suite, targets, config
+        self.resolved: list[ResolvedTarget] = [t.resolve() for t in targets]
+        self.redactor = Redactor.from_env_names(r.key_env for r in self.resolved if r.key_env)
+        self.run_id = run_id or new_run_id()
+        self.bus = EventBus()
+        self.progress = Progress()
+        self.records: list[CallRecord] = []
+        self.status = "pending"
+        self.cache: CallCache | None = None
+        if config.cache_mode != "off":
+            self.cache = (
+                cache if isinstance(cache, CallCache) else CallCache(cache, redactor=self.redactor)
+            )
+        self.store = RunStore(home, redactor=self.redactor)
+        self.scorers = self._scorer_specs()
+        self.plan = plan_calls(
+            suite, self.resolved, run_id=self.run_id, repeats=config.repeats, warmup=config.warmup
+        )
+        self._writer: RunWriter
+        self._resume = resume
+        self._skip: set[tuple[str, str, int, bool]] = set()
+        if resume:
+            self._load_previous(retry_errors)
+        self.progress.total = sum(len(c) for c in self.plan.values())
+        self.progress.done = len(self.records)
+        self.progress.errors = sum(r.status != "ok" for r in self.records)
+        self.progress.cached = sum(r.cached for r in self.records)
+        if config.cache_mode == "replay":
+            self._check_replay()
+
+    # -- setup ---------------------------------------------------------------------------
+    def _scorer_specs(self) -> list[Any]:
+        if self.config.scorers is not None:
+            return self.config.scorers
+        if self.suite.scorers:
+            return list(self.suite.scorers)
+        return ["exact"] if any(c.expected is not None for c in self.suite.cases) else []
+
+    def _load_previous(self, retry_errors: bool) -> None:
+        """Keep journaled rows (the last one per call); their calls are not made again."""
+        latest: dict[tuple[str, str, int, bool], CallRecord] = {}
+        for row in self.store.records(self.run_id):
+            rec = CallRecord.from_dict(row)
+            latest[(rec.case_id, rec.target, rec.repeat, rec.warmup)] = rec
+        for ident, rec in latest.items():
+            if retry_errors and rec.status != "ok":
+                continue
+            self._skip.add(ident)
+            self.records.append(rec)
+
+    def _check_replay(self) -> None:
+        assert self.cache is not None
+        missing = [
+            pc
+            for calls in self.plan.values()
+            for pc in calls
+            if not pc.request.warmup
+            and pc.ident not in self._skip
+            and self.cache.get(pc.request.cache_key or "") is None
+        ]
+        if missing:
+            r = missing[0].request
+            raise CacheMissError(
+                f"replay mode: no cached response for case {r.case_id!r} on target "
+                f"{r.resolved.target.name!r} repeat {r.repeat}"
+                + (f" (and {len(missing) - 1} more calls)" if len(missing) > 1 else "")
+                + "; run once with cache mode 'use' to record it"
+            )
+
+    def manifest(self) -> dict[str, Any]:
+        from benchwork._litellm import price_table_id
+
+        return {
+            "run_id": self.run_id,
+            "suite": self.suite.name,
+            "suite_hash": self.suite.hash,
+            "targets": [t.to_dict() for t in self.targets],
+            "config": self.config.to_dict(),
+            "scorers": self.config.to_dict()["scorers"]
+            or [
+                s if isinstance(s, str | dict) else getattr(s, "name", repr(s))
+                for s in self.scorers
+            ],
+            "versions": _versions(),
+            "price_table": price_table_id(),
+            "cache_dir": str(self.cache.directory) if self.cache else None,
+            "planned_calls": self.progress.total,
+            "started_at": datetime.now(UTC).isoformat(),
+            "finished_at": None,
+            "status": "running",
+        }
+
+    # -- execution -------------------------------------------------------------------------
+    def _emit(self, kind: str, **kw: Any) -> None:
+        self.bus.emit(Event(kind, self.run_id, self.progress, **kw))  # type: ignore[arg-type]
+
+    async def execute(self) -> Run:
+        """Run every planned call not already journaled; returns the Run (also on cancel)."""
+        if self._resume:
+            self._writer = self.store.open(self.run_id)
+            self._writer.update_manifest(status="running", resumed_at=datetime.now(UTC).isoformat())
+        else:
+            self._writer = self.store.create(self.run_id, self.manifest(), self.suite.to_dict())
+        self.status = "running"
+        self.progress.started = time.perf_counter()
+        self._emit("run_started")
+        client = Client(self.config.retry)
+        tasks = [
+            asyncio.ensure_future(self._run_target(client, name, calls))
+            for name, calls in self.plan.items()
+        ]
+        try:
+            await asyncio.gather(*tasks)
+            self.status = "finished"
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            self.status = "cancelled"
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        except BaseException:
+            self.status = "failed"
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        finally:
+            await client.close()
+            counts = self.counts()
+            self._writer.finish(self.status, **counts)
+            self._writer.close()
+            self._emit("run_finished", status=self.status)
+        return self.result()
+
+    def counts(self) -> dict[str, Any]:
+        measured = [r for r in self.records if not r.warmup]
+        costs = [r.cost_usd for r in measured if r.status == "ok"]
+        return {
+            "calls": len(measured),
+            "errors": sum(r.status != "ok" for r in measured),
+            "cached_calls": sum(r.cached for r in measured),
+            "cost_usd": None if any(c is None for c in costs) else sum(costs),  # type: ignore[misc]
+        }
+
+    def result(self) -> Run:
+        manifest = self.store.manifest(self.run_id)
+        return Run(
+            self.run_id, manifest, list(self.records), self.store.home / "runs" / self.run_id
+        )
+
+    async def _run_target(self, client: Client, name: str, calls: list[PlannedCall]) -> None:
+        target = calls[0].request.resolved.target if calls else None
+        if target is None:
+            return
+        sem = asyncio.Semaphore(target.concurrency)
+        pacer = _Pacer(target.rpm)
+        prices = prices_for(target)
+        warm = [c for c in calls if c.request.warmup and c.ident not in self._skip]
+        measured = [c for c in calls if not c.request.warmup and c.ident not in self._skip]
+        if warm:
+            await asyncio.gather(*(self._one(client, pc, sem, pacer, prices) for pc in warm))
+        await asyncio.gather(*(self._one(client, pc, sem, pacer, prices) for pc in measured))
+
+    async def _one(self, client, pc: PlannedCall, sem, pacer, prices) -> None:
+        req = pc.request
+        record = self._from_cache(pc)
+        if record is None:
+            async with sem:
+                await pacer.wait()
+                self._emit(
+                    "call_started",
+                    case_id=req.case_id,
+                    target=req.resolved.target.name,
+                    repeat=req.repeat,
+                )
+                record = await client.call(req, prices, on_retry=self._on_retry)
+        await self._finish(pc, record)
+
+    def _from_cache(self, pc: PlannedCall) -> CallRecord | None:
+        if (
+            self.cache is None
+            or pc.request.warmup
+            or self.config.cache_mode not in ("use", "replay")
+        ):
+            return None
+        hit = self.cache.get(pc.request.cache_key or "")
+        if hit is None:
+            return None
+        req = pc.request
+        data = {k: v for k, v in hit.items() if k not in _KEEP_FROM_CACHE}
+        rec = CallRecord.from_dict(data)
+        return replace(
+            rec,
+            run_id=self.run_id,
+            case_id=req.case_id,
+            target=req.resolved.target.name or req.resolved.target.model,
+            repeat=req.repeat,
+            warmup=False,
+            cached=True,
+            cache_key=req.cache_key,
+            scores={},
+        )
+
+    def _on_retry(self, req: CallRequest, attempt: int, delay: float, err: CallError) -> None:
+        self.progress.retries += 1
+        self._emit(
+            "call_retry",
+            case_id=req.case_id,
+            target=req.resolved.target.name,
+            repeat=req.repeat,
+            attempt=attempt,
+            delay_s=delay,
+            error=self.redactor.scrub(err.message),
+        )
+
+    async def _finish(self, pc: PlannedCall, record: CallRecord) -> None:
+        if record.error_message and self.redactor:
+            record.error_message = self.redactor.scrub(record.error_message)
+        if self.scorers and not record.warmup:
+            from benchwork.scoring import score_record
+
+            await score_record(pc.case, record, self.scorers)
+        self._writer.append(record.to_dict(), sync=not record.cached)
+        if (
+            self.cache is not None
+            and not record.cached
+            and not record.warmup
+            and record.status == "ok"
+            and self.config.cache_mode in ("use", "refresh")
+            and pc.components is not None
+        ):
+            self.cache.put(
+                pc.request.cache_key or "",
+                pc.components,
+                record.to_dict(),
+                case_id=record.case_id,
+                target=record.target,
+            )
+        self.records.append(record)
+        self.progress.done += 1
+        self.progress.errors += record.status != "ok"
+        self.progress.cached += record.cached
+        self._emit(
+            "call_finished",
+            record=record,
+            case_id=record.case_id,
+            target=record.target,
+            repeat=record.repeat,
+            status=record.status,
+        )
+
+
+class _Pacer:
+    """Spaces call starts to at most ``rpm`` per minute (None = no pacing)."""
+
+    def __init__(self, rpm: float | None) -> None:
+        self.interval = 60.0 / rpm if rpm else 0.0
+        self.next = 0.0
+
+    async def wait(self) -> None:
+        if not self.interval:
+            return
+        now = time.monotonic()
+        slot = max(now, self.next)
+        self.next = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)

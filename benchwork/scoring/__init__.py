@@ -1,0 +1,54 @@
+"""Scoring: the ``Score``/``Scorer`` protocol, the scorer registry and the built-in scorers.
+
+Specs are resolved by ``get_scorer``: a registered name (``"exact"``), a dict
+(``{"type": "numeric", "tolerance": 0.01, "name": "num"}``), a Scorer object, or a function
+``(case, record)``. ``score_records`` writes ``record.scores[name] = score.to_dict()``.
+"""
+
+from benchwork.scoring._base import (
+    BaseScorer,
+    Score,
+    Scorer,
+    ScorerSpec,
+    get_scorer,
+    register_scorer,
+    resolve_scorers,
+    score_record,
+    score_records,
+    scorer,
+    scorer_names,
+)
+from benchwork.scoring._fuzzy import Fuzzy
+from benchwork.scoring._json import JsonSchema, JsonValid
+from benchwork.scoring._numeric import Numeric, extract_number
+from benchwork.scoring._semantic import Semantic
+from benchwork.scoring._text import Contains, Exact, NotContains, Regex, StartsWith
+from benchwork.scoring._tools import ToolArgs, ToolSelection, parse_tool_calls
+
+__all__ = [
+    "BaseScorer",
+    "Contains",
+    "Exact",
+    "Fuzzy",
+    "JsonSchema",
+    "JsonValid",
+    "NotContains",
+    "Numeric",
+    "Regex",
+    "Score",
+    "Scorer",
+    "ScorerSpec",
+    "Semantic",
+    "StartsWith",
+    "ToolArgs",
+    "ToolSelection",
+    "extract_number",
+    "get_scorer",
+    "parse_tool_calls",
+    "register_scorer",
+    "resolve_scorers",
+    "score_record",
+    "score_records",
+    "scorer",
+    "scorer_names",
+]

@@ -1,0 +1,14 @@
+"""A simulated LLM provider: OpenAI-compatible streaming chat completions on 127.0.0.1.
+
+Its models have a set timing schedule (TTFT, inter-token gap, jitter), answer accuracy, prices
+and injectable faults, so it is the ground truth for benchwork's timing tests and the built-in
+provider of the demo::
+
+    with SimServer(DEMO_MODELS, answers={"2+2?": "4"}) as sim:
+        ...  # point an OpenAI client at sim.base_url, model "fast-small"
+"""
+
+from benchwork.sim.models import DEMO_MODELS, FAULT_KINDS, Fault, SimModel, load_models
+from benchwork.sim.server import SimServer
+
+__all__ = ["DEMO_MODELS", "FAULT_KINDS", "Fault", "SimModel", "SimServer", "load_models"]

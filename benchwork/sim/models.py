@@ -1,0 +1,193 @@
+"""Model profiles for the simulated provider: timing, accuracy, prices and faults.
+
+A profile is the ground truth a benchmark is checked against, so every field is plain data
+and a YAML file can describe the same thing (``load_models``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DEMO_MODELS", "FAULT_KINDS", "Fault", "SimModel", "load_models"]
+
+FAULT_KINDS: tuple[str, ...] = ("429", "500", "cut", "hang", "malformed")
+
+
+@dataclass
+class Fault:
+    """A failure injected into some requests to one model.
+
+    ``kind``: ``"429"`` / ``"500"`` (OpenAI-style error body), ``"cut"`` (some tokens, then the
+    connection is dropped), ``"hang"`` (nothing is ever sent), ``"malformed"`` (some tokens, then
+    a line that is not JSON and the end of the stream, without ``[DONE]``).
+    ``rate`` is the probability per request (seeded, so reruns agree); ``first`` limits the fault
+    to the model's first N requests; ``retry_after`` is the 429 ``Retry-After`` header (seconds,
+    None for no header); ``after_tokens`` is how many content tokens precede a cut or a bad line.
+    """
+
+    kind: str
+    rate: float = 1.0
+    first: int | None = None
+    retry_after: float | None = 1
+    after_tokens: int = 3
+
+    def __post_init__(self) -> None:
+        self.kind = str(self.kind)
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(
+                f"fault kind must be one of {', '.join(FAULT_KINDS)}, not {self.kind!r}"
+            )
+        _check_number("rate", self.rate, 0.0, 1.0)
+        if self.first is not None and (not _is_int(self.first) or self.first < 0):
+            raise ValueError(
+                f"fault 'first' must be a whole number >= 0 or null, not {self.first!r}"
+            )
+        if self.retry_after is not None:
+            _check_number("retry_after", self.retry_after, 0.0, math.inf)
+        if not _is_int(self.after_tokens) or self.after_tokens < 0:
+            raise ValueError(
+                f"fault 'after_tokens' must be a whole number >= 0, not {self.after_tokens!r}"
+            )
+
+
+@dataclass
+class SimModel:
+    """A simulated model: when its tokens go out, how often it is right, what it costs.
+
+    Content token ``i`` (0-based) is sent at ``ttft_s + i * itl_s`` after the request arrived,
+    each gap moved by a seeded uniform ``±jitter_s``. ``tokens`` is the length of the filler reply
+    to a prompt with no known answer; ``accuracy`` the chance of a right answer to a known one.
+    Prices are advertised USD per million tokens (None when unknown).
+    """
+
+    name: str
+    ttft_s: float = 0.2
+    itl_s: float = 0.02
+    jitter_s: float = 0.0
+    tokens: int = 50
+    accuracy: float = 1.0
+    input_per_mtok: float | None = None
+    output_per_mtok: float | None = None
+    faults: list[Fault] = field(default_factory=list)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ValueError(f"model 'name' must be a non-empty string, not {self.name!r}")
+        for name in ("ttft_s", "itl_s", "jitter_s"):
+            _check_number(name, getattr(self, name), 0.0, math.inf)
+        _check_number("accuracy", self.accuracy, 0.0, 1.0)
+        for name in ("input_per_mtok", "output_per_mtok"):
+            if getattr(self, name) is not None:
+                _check_number(name, getattr(self, name), 0.0, math.inf)
+        if not _is_int(self.tokens) or self.tokens < 0:
+            raise ValueError(f"'tokens' must be a whole number >= 0, not {self.tokens!r}")
+        if not _is_int(self.seed):
+            raise ValueError(f"'seed' must be a whole number, not {self.seed!r}")
+        self.faults = [f if isinstance(f, Fault) else Fault(**f) for f in self.faults]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_number(name: str, value: Any, low: float, high: float) -> None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and low <= value <= high
+    if not ok:
+        bounds = f"between {low:g} and {high:g}" if high != math.inf else f">= {low:g}"
+        raise ValueError(f"'{name}' must be a number {bounds}, not {value!r}")
+
+
+# fmt: off
+DEMO_MODELS: list[SimModel] = [
+    SimModel(
+        "fast-small", ttft_s=0.08, itl_s=0.008, jitter_s=0.0008, accuracy=0.6,
+        input_per_mtok=0.10, output_per_mtok=0.40, seed=1,
+    ),
+    SimModel(
+        "balanced", ttft_s=0.15, itl_s=0.015, jitter_s=0.0015, accuracy=0.8,
+        input_per_mtok=0.50, output_per_mtok=1.50, seed=2,
+    ),
+    SimModel(
+        "slow-large", ttft_s=0.3, itl_s=0.03, jitter_s=0.003, accuracy=0.95,
+        input_per_mtok=3.0, output_per_mtok=15.0, seed=3,
+    ),
+]
+# fmt: on
+"""Three profiles that differ in speed, accuracy and price: the built-in demo provider."""
+
+_MODEL_FIELDS = {f.name for f in dataclasses.fields(SimModel)}
+_FAULT_FIELDS = {f.name for f in dataclasses.fields(Fault)}
+
+
+def load_models(path: str | Path) -> list[SimModel]:
+    """Read model profiles from a YAML file: a list of mappings with ``SimModel``'s fields.
+
+    ``faults`` is a list of mappings with ``Fault``'s fields. A bad file raises ``ValueError``
+    naming the file, the entry and the field.
+    """
+    import yaml
+
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ValueError(f"{path}: cannot read: {e.strerror or e}") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ValueError(f"{path}:{where} not valid YAML: {getattr(e, 'problem', e)}") from None
+    if isinstance(data, dict) and "models" in data:
+        data = data["models"]
+    if not isinstance(data, list) or not data:
+        raise ValueError(f"{path}: expected a non-empty list of models (mappings with a 'name')")
+    models: list[SimModel] = []
+    for i, entry in enumerate(data):
+        where = f"{path}: model {i + 1}"
+        if not isinstance(entry, dict):
+            raise ValueError(f"{where}: expected a mapping, not {type(entry).__name__}")
+        if "name" in entry:
+            where = f"{path}: model {entry['name']!r}"
+        models.append(_model_from_mapping(entry, where))
+    names = [m.name for m in models]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"{path}: model names must be unique; repeated: {', '.join(dupes)}")
+    return models
+
+
+def _model_from_mapping(entry: dict[str, Any], where: str) -> SimModel:
+    unknown = sorted(set(map(str, entry)) - _MODEL_FIELDS)
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown field {unknown[0]!r} (known: {', '.join(sorted(_MODEL_FIELDS))})"
+        )
+    if "name" not in entry:
+        raise ValueError(f"{where}: field 'name' is missing")
+    raw_faults = entry.get("faults") or []
+    if not isinstance(raw_faults, list):
+        raise ValueError(f"{where}: field 'faults' must be a list of mappings")
+    faults = []
+    for j, raw in enumerate(raw_faults):
+        fwhere = f"{where}: fault {j + 1}"
+        if not isinstance(raw, dict):
+            raise ValueError(f"{fwhere}: expected a mapping, not {type(raw).__name__}")
+        bad = sorted(set(map(str, raw)) - _FAULT_FIELDS)
+        if bad:
+            raise ValueError(
+                f"{fwhere}: unknown field {bad[0]!r} (known: {', '.join(sorted(_FAULT_FIELDS))})"
+            )
+        if "kind" not in raw:
+            raise ValueError(f"{fwhere}: field 'kind' is missing")
+        try:
+            faults.append(Fault(**raw))
+        except ValueError as e:
+            raise ValueError(f"{fwhere}: {e}") from None
+    try:
+        return SimModel(**{**entry, "faults": faults})
+    except ValueError as e:
+        raise ValueError(f"{where}: {e}") from None

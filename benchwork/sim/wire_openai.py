@@ -1,0 +1,92 @@
+"""OpenAI chat-completions wire format: ``chat.completion.chunk`` SSE lines and error bodies.
+
+Chunks are pasted together from precomputed strings (not ``json.dumps`` of dicts) because the
+simulator must stream thousands of calls per second on one core.
+"""
+
+from __future__ import annotations
+
+from json.encoder import encode_basestring_ascii as _q
+from typing import Any
+
+from benchwork.sim.call import Call
+
+__all__ = ["OpenAIWire"]
+
+_ERROR_TYPES = {
+    400: ("invalid_request_error", "invalid_request"),
+    401: ("invalid_request_error", "invalid_api_key"),
+    404: ("invalid_request_error", "model_not_found"),
+    429: ("requests", "rate_limit_exceeded"),
+    500: ("server_error", "internal_error"),
+}
+
+
+class OpenAIWire:
+    """Renders a ``Call`` as OpenAI chat-completions bytes."""
+
+    name = "openai"
+    malformed = b"data: {not json\n\n"
+    malformed_body = b"{not json"
+
+    @staticmethod
+    def _head(call: Call) -> str:
+        return (
+            f'{{"id":"chatcmpl-{call.id}","object":"chat.completion.chunk","created":{call.created},'
+            f'"model":{call.model_json},'
+        )
+
+    def start(self, call: Call) -> bytes:
+        """The role-only first chunk, sent as soon as the request arrives."""
+        return (
+            f'data: {self._head(call)}"choices":[{{"index":0,'
+            f'"delta":{{"role":"assistant","content":""}},"finish_reason":null}}]}}\n\n'
+        ).encode()
+
+    def token_affixes(self, call: Call) -> tuple[str, str]:
+        """Text before and after a JSON-quoted token: a content chunk is ``pre + q(tok) + post``."""
+        pre = f'data: {self._head(call)}"choices":[{{"index":0,"delta":{{"content":'
+        return pre, '},"finish_reason":null}]}\n\n'
+
+    def token(self, pre: str, post: str, piece: str) -> bytes:
+        """One content chunk carrying one token."""
+        return (pre + _q(piece) + post).encode()
+
+    def end(self, call: Call, sent: int) -> bytes:
+        """The finish chunk, the usage chunk when asked for, and ``[DONE]``."""
+        head = self._head(call)
+        out = f'data: {head}"choices":[{{"index":0,"delta":{{}},"finish_reason":"{call.finish}"}}]}}\n\n'
+        if call.include_usage:
+            p = call.prompt_tokens
+            out += (
+                f'data: {head}"choices":[],"usage":{{"prompt_tokens":{p},'
+                f'"completion_tokens":{sent},"total_tokens":{p + sent}}}}}\n\n'
+            )
+        return (out + "data: [DONE]\n\n").encode()
+
+    def body(self, call: Call) -> dict[str, Any]:
+        """The whole non-streamed ``chat.completion`` response."""
+        n = len(call.pieces)
+        return {
+            "id": f"chatcmpl-{call.id}",
+            "object": "chat.completion",
+            "created": call.created,
+            "model": call.model.name,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": "".join(call.pieces)},
+                    "finish_reason": call.finish,
+                }
+            ],
+            "usage": {
+                "prompt_tokens": call.prompt_tokens,
+                "completion_tokens": n,
+                "total_tokens": call.prompt_tokens + n,
+            },
+        }
+
+    def error(self, status: int, message: str) -> dict[str, Any]:
+        """An OpenAI-style error body: ``{"error": {"message", "type", "code"}}``."""
+        kind, code = _ERROR_TYPES.get(status, ("server_error", str(status)))
+        return {"error": {"message": message, "type": kind, "param": None, "code": code}}

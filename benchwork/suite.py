@@ -1,0 +1,442 @@
+"""Suites of test cases: validated on construction, hashed, and rendered into chat messages.
+
+A suite is data (cases, an optional system prompt and template); it never calls a model.
+Files are read and written by ``benchwork._suite_io``.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import difflib
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+from benchwork.errors import SuiteError
+
+__all__ = ["Case", "Suite", "render_template"]
+
+ROLES = ("system", "user", "assistant", "tool", "developer")
+CASE_FIELDS = ("id", "input", "vars", "expected", "tags", "tools", "metadata")
+SUITE_FIELDS = (
+    "name",
+    "description",
+    "version",
+    "system",
+    "template",
+    "scorers",
+    "metadata",
+    "cases",
+)
+# Keys people write by habit, mapped to the field they meant.
+_ALIASES = {
+    "messages": "input",
+    "prompt": "input",
+    "question": "input",
+    "answer": "expected",
+    "target": "expected",
+    "tag": "tags",
+    "variables": "vars",
+    "system_prompt": "system",
+}
+_VAR = re.compile(r"\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}")
+
+
+def render_template(text: str, variables: Mapping[str, Any], *, case_id: str | None = None) -> str:
+    """Replace each ``{{ name }}`` in *text* with its value; single braces stay, so JSON is safe.
+
+    Lists and mappings are inserted as JSON; an unknown name raises SuiteError naming the case.
+    """
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in variables:
+            known = ", ".join(sorted(variables)) or "none"
+            raise SuiteError(
+                f"template variable {name!r} is not defined in vars (defined: {known})",
+                case_id=case_id,
+                field="vars",
+            )
+        v = variables[name]
+        if isinstance(v, str):
+            return v
+        if isinstance(v, dict | list):
+            return json.dumps(v, ensure_ascii=False)
+        return str(v)
+
+    return _VAR.sub(value, text)
+
+
+def _kind(value: Any) -> str:
+    """A reader-friendly name for a value's type, for error messages."""
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+    names |= {list: "a list", dict: "a mapping", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _unknown_key_message(key: Any, allowed: Iterable[str], what: str) -> str:
+    """'unknown field 'expcted' (did you mean 'expected'?); allowed: ...' for typos in keys."""
+    allowed = list(allowed)
+    guess = _ALIASES.get(str(key))
+    if guess not in allowed:
+        close = difflib.get_close_matches(str(key), allowed, n=1)
+        guess = close[0] if close else None
+    hint = f" (did you mean {guess!r}?)" if guess else ""
+    return f"unknown {what} {key!r}{hint}; allowed: {', '.join(allowed)}"
+
+
+def _json_problem(value: Any, path: str) -> str | None:
+    """The path of the first part of *value* that is not plain JSON data, else None."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return None
+    if isinstance(value, list):
+        items: Iterable[tuple[str, Any]] = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    elif isinstance(value, dict):
+        bad = next((k for k in value if not isinstance(k, str)), None)
+        if bad is not None:
+            return f"{path} has a non-string key {bad!r}"
+        items = ((f"{path}.{k}", v) for k, v in value.items())
+    else:
+        return f"{path} is {type(value).__name__} {value!r:.40}"
+    return next((bad for p, v in items if (bad := _json_problem(v, p))), None)
+
+
+def _short(text: str, width: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@dataclass
+class Case:
+    """One test case: a prompt (a string template or chat messages) and what a good answer is."""
+
+    id: str
+    input: str | list[dict[str, Any]]
+    vars: dict[str, Any] = field(default_factory=dict)
+    expected: Any = None
+    tags: list[str] = field(default_factory=list)
+    tools: list[dict[str, Any]] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_case(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field as plain JSON data (deep-copied)."""
+        return {f.name: copy.deepcopy(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    def __repr__(self) -> str:
+        text = self.input if isinstance(self.input, str) else f"<{len(self.input)} messages>"
+        parts = [repr(self.id), repr(_short(text))]
+        if self.expected is not None:
+            parts.append(f"expected={_short(repr(self.expected), 30)}")
+        if self.tags:
+            parts.append(f"tags={self.tags!r}")
+        return f"Case({', '.join(parts)})"
+
+
+def _check_case(case: Case) -> None:
+    """Raise SuiteError (naming the case and field) for the first invalid field of *case*."""
+    cid = case.id if isinstance(case.id, str) and case.id else None
+
+    def fail(message: str, field_name: str) -> SuiteError:
+        return SuiteError(message, case_id=cid, field=field_name)
+
+    if not isinstance(case.id, str) or not case.id.strip():
+        raise fail(f"'id' must be a non-empty string, got {_kind(case.id)}", "id")
+    if isinstance(case.input, str):
+        if not case.input.strip():
+            raise fail("'input' is empty", "input")
+    elif isinstance(case.input, list):
+        _check_messages(case.input, fail)
+    else:
+        raise fail(
+            f"'input' must be a string or a list of chat messages, got {_kind(case.input)}",
+            "input",
+        )
+    for name in ("vars", "metadata"):
+        value = getattr(case, name)
+        if not isinstance(value, dict):
+            raise fail(f"{name!r} must be a mapping of names to values, got {_kind(value)}", name)
+    if "input" in case.vars:
+        raise fail("'vars' may not define 'input': it is the case's own input", "vars")
+    if not isinstance(case.tags, list):
+        hint = f" (write tags: [{case.tags}])" if isinstance(case.tags, str) else ""
+        raise fail(f"'tags' must be a list of strings, got {_kind(case.tags)}{hint}", "tags")
+    for i, tag in enumerate(case.tags):
+        if not isinstance(tag, str) or not tag.strip():
+            raise fail(f"'tags' must be a list of non-empty strings; tags[{i}] is {tag!r}", "tags")
+    if case.tools is not None:
+        case.tools = _normalize_tools(case.tools, fail)
+    for name in ("vars", "expected", "metadata", "input"):
+        problem = _json_problem(getattr(case, name), name)
+        if problem:
+            raise fail(
+                f"{problem}: only JSON data is allowed (text, numbers, lists, mappings)", name
+            )
+
+
+def _check_messages(messages: list[Any], fail: Any) -> None:
+    if not messages:
+        raise fail("'input' is an empty list of messages", "input")
+    for i, m in enumerate(messages, 1):
+        where = f"'input' message #{i}"
+        if not isinstance(m, dict):
+            raise fail(
+                f"{where} must be a mapping with 'role' and 'content', got {_kind(m)}", "input"
+            )
+        if "role" not in m:
+            raise fail(f"{where} is missing 'role'", "input")
+        role = m["role"]
+        if role not in ROLES:
+            close = difflib.get_close_matches(str(role), ROLES, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise fail(f"{where} has role {role!r}{hint}; allowed: {', '.join(ROLES)}", "input")
+        content = m.get("content")
+        if "content" not in m and not (role == "assistant" and m.get("tool_calls")):
+            raise fail(f"{where} is missing 'content'", "input")
+        if content is None and not (role == "assistant" and m.get("tool_calls")):
+            raise fail(f"{where} has null 'content'", "input")
+        if content is not None and not isinstance(content, str | list):
+            raise fail(f"{where} 'content' must be a string, got {_kind(content)}", "input")
+    if not any(m["role"] == "user" for m in messages):
+        raise fail("'input' has no 'user' message", "input")
+
+
+def _normalize_tools(tools: Any, fail: Any) -> list[dict[str, Any]]:
+    """Check OpenAI tool schemas; a bare function schema is wrapped as ``{"type": "function"}``."""
+    if not isinstance(tools, list):
+        raise fail(f"'tools' must be a list of function schemas, got {_kind(tools)}", "tools")
+    out = []
+    for i, tool in enumerate(tools):
+        if isinstance(tool, dict) and "function" not in tool and "name" in tool:
+            tool = {"type": "function", "function": tool}
+        fn = tool.get("function") if isinstance(tool, dict) else None
+        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
+            raise fail(
+                f"tools[{i}] must be an OpenAI function schema "
+                '({"type": "function", "function": {"name": ..., "parameters": ...}})',
+                "tools",
+            )
+        out.append(tool)
+    return out
+
+
+@dataclass
+class Suite:
+    """Named cases plus the prompt settings shared by all of them; ``hash`` identifies the content."""
+
+    name: str
+    cases: list[Case]
+    system: str | None = None
+    template: str | None = None
+    scorers: list[Any] = field(default_factory=list)
+    version: str | None = None
+    description: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_suite(self)
+
+    # -- files and dicts -------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: str | PathLike[str], *, name: str | None = None) -> Suite:
+        """Read a suite from .yaml/.yml, .json, .jsonl or .csv; *name* overrides the file's name."""
+        from benchwork import _suite_io
+
+        return _suite_io.load(path, name=name)
+
+    def save(self, path: str | PathLike[str]) -> Path:
+        """Write the suite in the format its extension names; loading it back gives an equal suite."""
+        from benchwork import _suite_io
+
+        return _suite_io.save(self, path)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | list[Any], source: str | None = None) -> Suite:
+        """Build from the mapping (or bare case list) a YAML/JSON file holds; *source* names it in errors."""
+        from benchwork import _suite_io
+
+        default = Path(source).stem if source else None
+        return _suite_io.build(data, source=source, default_name=default)
+
+    @classmethod
+    def from_records(
+        cls, records: Iterable[Mapping[str, Any]], *, name: str = "suite", **suite_fields: Any
+    ) -> Suite:
+        """Build from case dicts (e.g. ``frame.to_dicts()``); ids default to positions "1", "2", …"""
+        return cls.from_dict({"name": name, **suite_fields, "cases": list(records)})
+
+    @classmethod
+    def demo(cls) -> Suite:
+        """The bundled 24-case factual Q&A suite ("demo-qa") used by the demo and the simulator."""
+        from importlib.resources import files
+
+        from benchwork import _suite_io
+
+        text = (files("benchwork") / "data" / "demo_suite.yaml").read_text(encoding="utf-8")
+        return _suite_io.loads(text, source="demo_suite.yaml", fmt="yaml")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field as plain JSON data, cases included (the form ``hash`` is computed over)."""
+        out = {
+            f.name: copy.deepcopy(getattr(self, f.name))
+            for f in dataclasses.fields(self)
+            if f.name != "cases"
+        }
+        return {**out, "cases": [c.to_dict() for c in self.cases]}
+
+    @property
+    def hash(self) -> str:
+        """``sha256:<hex>`` over the canonical JSON of everything but ``description``."""
+        content = self.to_dict()
+        del content["description"]
+        blob = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    # -- prompts ---------------------------------------------------------------------------
+    def messages(self, case: Case | str) -> list[dict[str, Any]]:
+        """The chat messages to send for *case* (or its id): system prompt, then the rendered input."""
+        if isinstance(case, str):
+            case = self[case]
+        out: list[dict[str, Any]] = []
+        if self.system is not None:
+            out.append({"role": "system", "content": _render(self.system, case.vars, case.id)})
+        if isinstance(case.input, str):
+            text = _render(case.input, case.vars, case.id)
+            if self.template is not None:
+                text = _render(self.template, {**case.vars, "input": text}, case.id)
+            out.append({"role": "user", "content": text})
+            return out
+        for message in case.input:
+            message = copy.deepcopy(message)
+            content = message.get("content")
+            if isinstance(content, str):
+                message["content"] = _render(content, case.vars, case.id)
+            elif isinstance(content, list):
+                for part in content:
+                    if isinstance(part, dict) and isinstance(part.get("text"), str):
+                        part["text"] = _render(part["text"], case.vars, case.id)
+            out.append(message)
+        return out
+
+    def expected_by_prompt(self) -> dict[str, str]:
+        """Rendered last user message → ``str(expected)``, for cases that have one (the simulator's key)."""
+        answers: dict[str, str] = {}
+        for case in self.cases:
+            if case.expected is None:
+                continue
+            users = [m for m in self.messages(case) if m.get("role") == "user"]
+            if users and isinstance(users[-1].get("content"), str):
+                answers[users[-1]["content"]] = str(case.expected)
+        return answers
+
+    # -- selection -------------------------------------------------------------------------
+    def filter(
+        self, tags: str | Iterable[str] | None = None, ids: str | Iterable[str] | None = None
+    ) -> Suite:
+        """A new suite with the cases having any of *tags* and (if given) an id in *ids*."""
+        tag_set = {tags} if isinstance(tags, str) else None if tags is None else set(tags)
+        id_set = {ids} if isinstance(ids, str) else None if ids is None else set(ids)
+        if id_set is not None:
+            unknown = sorted(id_set - {c.id for c in self.cases})
+            if unknown:
+                raise SuiteError(
+                    f"no case with id {', '.join(map(repr, unknown))}", source=self.name
+                )
+        cases = [
+            c
+            for c in self.cases
+            if (tag_set is None or tag_set.intersection(c.tags))
+            and (id_set is None or c.id in id_set)
+        ]
+        if not cases:
+            known = ", ".join(sorted({t for c in self.cases for t in c.tags})) or "none"
+            among = f" among ids {sorted(id_set)}" if id_set else ""
+            message = f"no case has any of tags {sorted(tag_set or [])}{among}; tags here: {known}"
+            raise SuiteError(message, source=self.name)
+        return dataclasses.replace(self, cases=cases)
+
+    def __len__(self) -> int:
+        return len(self.cases)
+
+    def __iter__(self) -> Iterator[Case]:
+        return iter(self.cases)
+
+    def __contains__(self, item: object) -> bool:
+        return any(c.id == item or c is item for c in self.cases)
+
+    def __getitem__(self, case_id: str) -> Case:
+        if not isinstance(case_id, str):
+            raise TypeError(f"look cases up by id (a string), or use suite.cases[{case_id!r}]")
+        for case in self.cases:
+            if case.id == case_id:
+                return case
+        ids = [c.id for c in self.cases]
+        close = difflib.get_close_matches(case_id, ids, n=3)
+        hint = (
+            f"did you mean {', '.join(map(repr, close))}?"
+            if close
+            else f"ids are {', '.join(map(repr, ids[:5]))}{', …' if len(ids) > 5 else ''}"
+        )
+        raise KeyError(f"suite {self.name!r} has no case with id {case_id!r}; {hint}")
+
+    def __repr__(self) -> str:
+        n = len(self.cases)
+        return f"Suite({self.name!r}, {n} case{'' if n == 1 else 's'}, {self.hash[:15]}…)"
+
+
+def _render(text: str, variables: Mapping[str, Any], case_id: str) -> str:
+    return render_template(text, variables, case_id=case_id)
+
+
+def _check_suite(suite: Suite) -> None:
+    """Raise SuiteError for the first invalid suite field, duplicate id or unrenderable case."""
+
+    def fail(message: str, field_name: str, case_id: str | None = None) -> SuiteError:
+        return SuiteError(message, case_id=case_id, field=field_name)
+
+    if not isinstance(suite.name, str) or not suite.name.strip():
+        raise fail(f"'name' must be a non-empty string, got {_kind(suite.name)}", "name")
+    for name in ("system", "template", "version", "description"):
+        value = getattr(suite, name)
+        if value is not None and not isinstance(value, str):
+            hint = ' (quote it: version: "1.10")' if name == "version" else ""
+            raise fail(f"{name!r} must be a string, got {_kind(value)}{hint}", name)
+        if name in ("system", "template") and value is not None and not value.strip():
+            raise fail(f"{name!r} is empty; remove it or write a prompt", name)
+    if suite.template is not None and "input" not in _VAR.findall(suite.template):
+        raise fail(
+            "'template' does not use {{ input }}, so every case's input would be lost", "template"
+        )
+    if not isinstance(suite.scorers, list) or not all(
+        isinstance(s, str | dict) for s in suite.scorers
+    ):
+        raise fail("'scorers' must be a list of scorer names or mappings", "scorers")
+    if not isinstance(suite.metadata, dict):
+        raise fail(f"'metadata' must be a mapping, got {_kind(suite.metadata)}", "metadata")
+    for name in ("scorers", "metadata"):
+        problem = _json_problem(getattr(suite, name), name)
+        if problem:
+            raise fail(f"{problem}: only JSON data is allowed", name)
+    if not isinstance(suite.cases, list):
+        if not isinstance(suite.cases, tuple):
+            raise fail(f"'cases' must be a list of Case, got {_kind(suite.cases)}", "cases")
+        suite.cases = list(suite.cases)
+    if not suite.cases:
+        raise fail("the suite has no cases", "cases")
+    first: dict[str, int] = {}
+    for n, case in enumerate(suite.cases, 1):
+        if not isinstance(case, Case):
+            hint = " (use Suite.from_records for dicts)" if isinstance(case, dict) else ""
+            raise fail(f"case #{n} must be a Case, got {_kind(case)}{hint}", "cases")
+        if case.id in first:
+            raise fail(f"duplicate id: cases #{first[case.id]} and #{n} both use it", "id", case.id)
+        first[case.id] = n
+        suite.messages(case)  # every template variable must resolve now, not mid-run
