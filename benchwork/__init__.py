@@ -24,7 +24,7 @@ _EXPORTS: dict[str, str] = {
     "Suite": "benchwork.suite",
     "Target": "benchwork.target",
     "load_targets": "benchwork.target",
-    "Run": "benchwork.run",
+    "Run": "benchwork.run_result",
     "RunHandle": "benchwork.api",
     "run": "benchwork.api",
     "start": "benchwork.api",

@@ -20,7 +20,7 @@ from benchwork.cache import CallCache
 from benchwork.client import RetryPolicy
 from benchwork.events import Progress, Subscriber
 from benchwork.progress import attach_progress
-from benchwork.run import Run
+from benchwork.run_result import Run
 from benchwork.runner import RunConfig, Session, coerce_suite, coerce_targets
 from benchwork.schema import records_to_frame
 from benchwork.suite import Suite

@@ -114,12 +114,13 @@ def _run_and_print(suite: Any, targets: Any, args: argparse.Namespace, scorers: 
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from benchwork.demo import demo_targets
-    from benchwork.sim import DEMO_MODELS, SimServer
+    from benchwork.demo import DEMO_SUITE_PATH, demo_targets
+    from benchwork.sim import DEMO_MODELS, SimProcess
     from benchwork.suite import Suite
 
-    suite = Suite.demo()
-    with SimServer(DEMO_MODELS, answers=suite.expected_by_prompt()) as sim:
+    suite = Suite.load(DEMO_SUITE_PATH)
+    # the sim runs in its own process so that it never shares a GIL with the client it times
+    with SimProcess(answers_suite=DEMO_SUITE_PATH) as sim:
         if not args.json:
             print(
                 f"benchwork demo: suite {suite.name!r} ({len(suite)} cases) against "

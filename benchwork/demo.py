@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
+
 from benchwork.target import Target
 
-__all__ = ["demo_targets"]
+__all__ = ["DEMO_SUITE_PATH", "demo_targets"]
+
+#: The bundled demo suite (24 short factual questions with expected answers).
+DEMO_SUITE_PATH = str(files("benchwork") / "data" / "demo_suite.yaml")
 
 
 def demo_targets(base_url: str) -> list[Target]:

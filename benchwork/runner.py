@@ -18,12 +18,13 @@ from typing import Any
 
 from benchwork.cache import CACHE_MODES, CallCache
 from benchwork.client import CallError, CallRequest, Client, RetryPolicy
+from benchwork.durable import DurableWriter
 from benchwork.errors import BenchworkError, CacheMissError
 from benchwork.events import Event, EventBus, Progress
 from benchwork.plan import PlannedCall, plan_calls
 from benchwork.pricing import prices_for
 from benchwork.redact import Redactor
-from benchwork.run import Run
+from benchwork.run_result import Run
 from benchwork.schema import CallRecord
 from benchwork.store import RunStore, RunWriter, new_run_id
 from benchwork.suite import Suite
@@ -131,6 +132,7 @@ class Session:
             )
         self.store = RunStore(home, redactor=self.redactor)
         self.scorers = self._scorer_specs()
+        self._scorer_objs = _resolve_scorers(self.scorers)  # unknown scorer: fail before any call
         self.plan = plan_calls(
             suite, self.resolved, run_id=self.run_id, repeats=config.repeats, warmup=config.warmup
         )
@@ -219,7 +221,13 @@ class Session:
             self._writer.update_manifest(status="running", resumed_at=datetime.now(UTC).isoformat())
         else:
             self._writer = self.store.create(self.run_id, self.manifest(), self.suite.to_dict())
+        self._durable = DurableWriter(self._writer)
         self.status = "running"
+        # everything slow to load happens now, not while streams are being timed
+        self._prices = {
+            name: prices_for(calls[0].request.resolved.target) if calls else None
+            for name, calls in self.plan.items()
+        }
         self.progress.started = time.perf_counter()
         self._emit("run_started")
         client = Client(self.config.retry)
@@ -244,6 +252,7 @@ class Session:
             raise
         finally:
             await client.close()
+            self._durable.close()
             counts = self.counts()
             self._writer.finish(self.status, **counts)
             self._writer.close()
@@ -272,7 +281,7 @@ class Session:
             return
         sem = asyncio.Semaphore(target.concurrency)
         pacer = _Pacer(target.rpm)
-        prices = prices_for(target)
+        prices = self._prices[name]
         warm = [c for c in calls if c.request.warmup and c.ident not in self._skip]
         measured = [c for c in calls if not c.request.warmup and c.ident not in self._skip]
         if warm:
@@ -334,26 +343,28 @@ class Session:
     async def _finish(self, pc: PlannedCall, record: CallRecord) -> None:
         if record.error_message and self.redactor:
             record.error_message = self.redactor.scrub(record.error_message)
-        if self.scorers and not record.warmup:
+        if self._scorer_objs and not record.warmup:
             from benchwork.scoring import score_record
 
-            await score_record(pc.case, record, self.scorers)
-        self._writer.append(record.to_dict(), sync=not record.cached)
-        if (
-            self.cache is not None
-            and not record.cached
-            and not record.warmup
-            and record.status == "ok"
-            and self.config.cache_mode in ("use", "refresh")
-            and pc.components is not None
-        ):
-            self.cache.put(
-                pc.request.cache_key or "",
-                pc.components,
-                record.to_dict(),
-                case_id=record.case_id,
-                target=record.target,
-            )
+            await score_record(pc.case, record, self._scorer_objs)
+        row = record.to_dict()
+        if record.cached:  # already durable in the cache: a plain append, no fsync, no thread
+            self._writer.append(row, sync=False)
+        else:
+            put = None
+            if (
+                self.cache is not None
+                and not record.warmup
+                and record.status == "ok"
+                and self.config.cache_mode in ("use", "refresh")
+                and pc.components is not None
+            ):
+                cache, key, components = self.cache, pc.request.cache_key or "", pc.components
+
+                def put() -> None:
+                    cache.put(key, components, row, case_id=record.case_id, target=record.target)
+
+            await self._durable.write(row, after=put)
         self.records.append(record)
         self.progress.done += 1
         self.progress.errors += record.status != "ok"
@@ -366,6 +377,14 @@ class Session:
             repeat=record.repeat,
             status=record.status,
         )
+
+
+def _resolve_scorers(specs: list[Any]) -> list[Any]:
+    if not specs:
+        return []
+    from benchwork.scoring import resolve_scorers
+
+    return resolve_scorers(specs)
 
 
 class _Pacer:

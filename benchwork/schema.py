@@ -11,7 +11,22 @@ from typing import Any
 
 import polars as pl
 
-__all__ = ["RESULT_SCHEMA", "CallRecord", "records_to_frame"]
+__all__ = ["RESULT_SCHEMA", "CallRecord", "clean_text", "records_to_frame"]
+
+
+def clean_text(text: str | None) -> str | None:
+    """Text that encodes as UTF-8: lone surrogates (from ``\\udcff`` escapes) become escapes.
+
+    Polars and JSON writers reject lone surrogates; a model's odd output must not lose a run.
+    """
+    if text is None or text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
 
 #: Column name -> Polars dtype, in display order. ``score_<name>`` columns are appended by scorers.
 RESULT_SCHEMA: dict[str, pl.DataType] = {

@@ -92,6 +92,25 @@ class RunWriter:
                 os.fsync(f.fileno())
             self.appended += 1
 
+    def serialize(self, record: dict[str, Any]) -> str:
+        """The journal line for a record (scrubbed), so callers can encode off their hot thread."""
+        return (
+            dumps(
+                self._redactor.scrub_obj(record if isinstance(record, dict) else record.to_dict())
+            )
+            + "\n"
+        )
+
+    def append_lines(self, lines: list[str], *, sync: bool = True) -> None:
+        """Write lines from ``serialize`` with one fsync (group commit); durable on return."""
+        with self._lock:
+            f = self._file
+            f.write("".join(lines))
+            f.flush()
+            if sync:
+                os.fsync(f.fileno())
+            self.appended += len(lines)
+
     def manifest(self) -> dict[str, Any]:
         """The manifest as it is on disk now."""
         return json.loads((self._dir / "manifest.json").read_text(encoding="utf-8"))

@@ -19,7 +19,7 @@ from benchwork.client._http import HttpPath
 from benchwork.client._stream import StreamResult, percentile
 from benchwork.client._via_litellm import LitellmPath
 from benchwork.pricing import Prices, call_cost
-from benchwork.schema import CallRecord
+from benchwork.schema import CallRecord, clean_text
 from benchwork.target import ResolvedTarget
 
 __all__ = ["CallError", "CallRequest", "Client", "RetryPolicy", "StreamResult", "percentile"]
@@ -148,7 +148,7 @@ class Client:
         rec.status = "error"
         rec.http_status = err.http_status
         rec.error_type = err.error_type
-        rec.error_message = err.message
+        rec.error_message = clean_text(err.message)
         return rec
 
     def _ok_record(
@@ -163,8 +163,8 @@ class Client:
         m = result.metrics()
         rec.http_status = result.http_status
         rec.finish_reason = result.finish_reason
-        rec.output_text = result.text
-        rec.tool_calls = result.tool_calls_json()
+        rec.output_text = clean_text(result.text)
+        rec.tool_calls = clean_text(result.tool_calls_json())
         if result.input_tokens is None or result.output_tokens is None:
             _estimate_tokens(req, result)
             rec.tokens_estimated = True

@@ -9,6 +9,15 @@ provider of the demo::
 """
 
 from benchwork.sim.models import DEMO_MODELS, FAULT_KINDS, Fault, SimModel, load_models
+from benchwork.sim.process import SimProcess
 from benchwork.sim.server import SimServer
 
-__all__ = ["DEMO_MODELS", "FAULT_KINDS", "Fault", "SimModel", "SimServer", "load_models"]
+__all__ = [
+    "DEMO_MODELS",
+    "FAULT_KINDS",
+    "Fault",
+    "SimModel",
+    "SimProcess",
+    "SimServer",
+    "load_models",
+]
