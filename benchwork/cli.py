@@ -44,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the bundled suite against three simulated models")
     _add_run_options(demo)
+    demo.add_argument(
+        "--tools",
+        action="store_true",
+        help="run the tool-calling suite against sim models that call tools well, badly or not at all",
+    )
     demo.set_defaults(handler=_cmd_demo)
 
     run = sub.add_parser("run", help="run a suite against one or more models")
@@ -73,9 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extra_commands() -> list[Callable[[Any], None]]:
-    from benchwork import cli_store
+    from benchwork import cli_score, cli_store
 
-    return [cli_store.register]
+    return [cli_store.register, cli_score.register]
 
 
 def _print_summary(run: Any, as_json: bool) -> None:
@@ -114,20 +119,38 @@ def _run_and_print(suite: Any, targets: Any, args: argparse.Namespace, scorers: 
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from benchwork.demo import DEMO_SUITE_PATH, demo_targets
-    from benchwork.sim import DEMO_MODELS, SimProcess
+    from benchwork.demo import (
+        DEMO_PORT,
+        DEMO_SUITE_PATH,
+        TOOLS_SUITE_PATH,
+        demo_scorers,
+        demo_targets,
+    )
+    from benchwork.sim import DEMO_JUDGE, DEMO_MODELS, TOOL_DEMO_MODELS, SimProcess
     from benchwork.suite import Suite
 
-    suite = Suite.load(DEMO_SUITE_PATH)
+    models, suite_path = None, DEMO_SUITE_PATH
+    if getattr(args, "tools", False):  # tool calls: right, wrong tool, wrong arguments, none
+        models, suite_path = TOOL_DEMO_MODELS, TOOLS_SUITE_PATH
+    judged = models is None  # Q&A: exact match and a (simulated) LLM judge side by side
+    served = [*DEMO_MODELS, DEMO_JUDGE] if judged else models
+    suite = Suite.load(suite_path)
     # the sim runs in its own process so that it never shares a GIL with the client it times
-    with SimProcess(answers_suite=DEMO_SUITE_PATH) as sim:
+    # a stable port keeps api_base, and so the cache keys, the same from one demo to the next
+    try:
+        sim = SimProcess(served, answers_suite=suite_path, port=DEMO_PORT).start()
+    except RuntimeError:  # the port is taken: any free port will do (the cache will miss)
+        sim = SimProcess(served, answers_suite=suite_path).start()
+    with sim:
         if not args.json:
             print(
                 f"benchwork demo: suite {suite.name!r} ({len(suite)} cases) against "
-                f"{len(DEMO_MODELS)} simulated models at {sim.base_url}",
+                f"{len(models or DEMO_MODELS)} simulated models at {sim.base_url}"
+                + (f", graded by the simulated judge {DEMO_JUDGE.name!r}" if judged else ""),
                 flush=True,
             )
-        return _run_and_print(suite, demo_targets(sim.base_url), args)
+        scorers = demo_scorers(sim.base_url) if judged else None
+        return _run_and_print(suite, demo_targets(sim.base_url, models), args, scorers=scorers)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

@@ -8,13 +8,23 @@ provider of the demo::
         ...  # point an OpenAI client at sim.base_url, model "fast-small"
 """
 
-from benchwork.sim.models import DEMO_MODELS, FAULT_KINDS, Fault, SimModel, load_models
+from benchwork.sim.judge import DEMO_JUDGE
+from benchwork.sim.models import (
+    DEMO_MODELS,
+    FAULT_KINDS,
+    TOOL_DEMO_MODELS,
+    Fault,
+    SimModel,
+    load_models,
+)
 from benchwork.sim.process import SimProcess
 from benchwork.sim.server import SimServer
 
 __all__ = [
+    "DEMO_JUDGE",
     "DEMO_MODELS",
     "FAULT_KINDS",
+    "TOOL_DEMO_MODELS",
     "Fault",
     "SimModel",
     "SimProcess",

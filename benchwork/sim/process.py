@@ -30,12 +30,12 @@ class SimProcess:
         *,
         answers_suite: str | Path | None = None,
         require_api_key_env: str | None = None,
-        startup_timeout_s: float = 30.0,
+        port: int = 0,
     ) -> None:
         self.models = models
         self.answers_suite = answers_suite
         self.require_api_key_env = require_api_key_env
-        self.startup_timeout_s = startup_timeout_s
+        self.port = port
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -47,7 +47,7 @@ class SimProcess:
     def start(self) -> SimProcess:
         import yaml
 
-        cmd = [sys.executable, "-m", "benchwork.sim", "--port", "0"]
+        cmd = [sys.executable, "-m", "benchwork.sim", "--port", str(self.port)]
         if self.models is not None:
             self._tmp = tempfile.TemporaryDirectory(prefix="benchwork-sim-")
             path = Path(self._tmp.name) / "models.yaml"
@@ -94,7 +94,7 @@ class SimProcess:
         urllib.request.urlopen(req, timeout=10).close()
 
     def __enter__(self) -> SimProcess:
-        return self.start()
+        return self if self.proc is not None else self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

@@ -1,0 +1,30 @@
+"""Shared fixtures: every test gets its own run store and cache (never the user's)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BENCHWORK_HOME", str(tmp_path / "bw-home"))
+    monkeypatch.setenv("BENCHWORK_CACHE_DIR", str(tmp_path / "bw-cache"))
+
+
+@pytest.fixture(scope="session")
+def timing_sim() -> Iterator[object]:
+    """A sim in its own process with a known schedule: TTFT 200 ms, 50 tokens every 20 ms."""
+    from benchwork.sim import SimModel, SimProcess
+
+    models = [
+        SimModel("sched", ttft_s=0.2, itl_s=0.02, tokens=50),
+        SimModel("instant", ttft_s=0.0, itl_s=0.0, tokens=8),
+    ]
+    with SimProcess(models) as sim:
+        yield sim

@@ -1,0 +1,97 @@
+"""The command line: demo, run, and one-line errors with a non-zero exit (never a traceback)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from benchwork.cli import main
+from benchwork.demo import DEMO_PORT
+from benchwork.sim import SimModel, SimServer
+
+
+def _cli(*args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "benchwork.cli", *args], capture_output=True,
+                          text=True, timeout=120, env=env)  # fmt: skip
+
+
+def test_demo_ranks_three_models_with_speed_cost_and_accuracy():
+    proc = _cli("demo", "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    rows = out["summary"]
+    assert {r["target"] for r in rows} == {"fast-small", "balanced", "slow-large"}
+    scores = [r["score_exact_mean"] for r in rows]
+    assert scores == sorted(scores, reverse=True)  # ranked by accuracy
+    by = {r["target"]: r for r in rows}
+    assert by["slow-large"]["score_exact_mean"] > by["fast-small"]["score_exact_mean"]
+    assert by["fast-small"]["ttft_p50_s"] < by["slow-large"]["ttft_p50_s"]
+    assert by["fast-small"]["cost_usd"] < by["slow-large"]["cost_usd"]
+    assert all(r["calls"] == 24 and r["errors"] == 0 for r in rows)
+
+
+def test_demo_text_output_says_where_results_are(tmp_path):
+    proc = _cli("demo", env_extra={"BENCHWORK_HOME": str(tmp_path / "h")})
+    assert proc.returncode == 0, proc.stderr
+    assert "TTFT p50" in proc.stdout and "slow-large" in proc.stdout
+    assert f"results: {tmp_path / 'h'}" in proc.stdout
+    assert "72 calls (0 from cache, 72 sent)" in proc.stderr
+    if f":{DEMO_PORT}/v1" not in proc.stdout:
+        pytest.skip(
+            f"port {DEMO_PORT} was busy, so the demo's sim URL (part of the cache key) moved"
+        )
+    again = _cli("demo", env_extra={"BENCHWORK_HOME": str(tmp_path / "h")})
+    assert "72 calls (72 from cache, 0 sent)" in again.stderr
+
+
+@pytest.fixture
+def sim():
+    with SimServer([SimModel("m", ttft_s=0, itl_s=0, tokens=4)], answers={"hi": "hello"}) as s:
+        yield s
+
+
+def test_run_with_models_and_json(tmp_path, sim, capsys):
+    suite = tmp_path / "s.yaml"
+    suite.write_text("name: s\ncases:\n  - id: a\n    input: hi\n    expected: hello\n")
+    code = main(["run", str(suite), "-m", "openai/m", "--api-base", sim.base_url,
+                 "--repeats", "2", "--concurrency", "3", "--json", "--quiet"])  # fmt: skip
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    (row,) = out["summary"]
+    assert row["target"] == "openai/m" and row["calls"] == 2 and row["score_exact_mean"] == 1.0
+    assert len(sim.requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["run", "missing.yaml", "-m", "openai/x"], "missing.yaml"),
+        (["run", "{suite}"], "no models"),
+        (["run", "{bad}", "-m", "openai/x"], "bad.yaml: line 3: case 'q1': 'input' is missing"),
+        (["run", "{suite}", "-m", "openai/x", "--concurrency", "0"], "--concurrency"),
+        (
+            ["run", "{suite}", "-m", "openai/x", "--targets", "nope.yaml"],
+            "nope.yaml: file not found",
+        ),
+        (["run", "{suite}", "-m", "x", "--cache", "sometimes"], "invalid choice"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_input_is_one_line_and_non_zero(tmp_path, args, needle):
+    suite = tmp_path / "s.yaml"
+    suite.write_text("name: s\ncases:\n  - id: a\n    input: hi\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: s\ncases:\n  - id: q1\n    expected: 4\n")
+    argv = [a.format(suite=suite, bad=bad) for a in args]
+    proc = subprocess.run([sys.executable, "-m", "benchwork.cli", *argv], capture_output=True,
+                          text=True, timeout=60, cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert needle in lines[0]
+    assert "Traceback" not in proc.stderr

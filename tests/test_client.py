@@ -1,0 +1,182 @@
+"""Client correctness over real HTTP against the simulated provider: timings, tokens, faults.
+
+Timing bounds are the issue's: TTFT within 10 ms of the sim's schedule at 1 stream and
+within 30 ms at 50; output tok/s within 5 %. Medians are compared so one scheduler hiccup
+on a shared 2-core machine does not decide the result.
+"""
+
+from __future__ import annotations
+
+import socket
+import statistics
+import time
+
+import pytest
+
+import benchwork as bw
+from benchwork.client import RetryPolicy
+from benchwork.sim import Fault, SimModel, SimServer
+
+TTFT, ITL, TOKENS = 0.2, 0.02, 50
+
+
+def _suite(n: int, prefix: str = "prompt") -> bw.Suite:
+    return bw.Suite(name="t", cases=[bw.Case(id=f"c{i}", input=f"{prefix} {i}") for i in range(n)])
+
+
+def _run(suite, target, **kw):
+    kw.setdefault("cache", "off")
+    kw.setdefault("progress", False)
+    return bw.run_sync(suite, [target], **kw)
+
+
+def test_ttft_within_10ms_at_one_stream(timing_sim):
+    target = bw.Target("openai/sched", api_base=timing_sim.base_url, concurrency=1)
+    run = _run(_suite(6), target, warmup=1)
+    df = run.results.filter(~run.results["warmup"])
+    assert df.height == 6 and (df["status"] == "ok").all()
+    errors = [t - TTFT for t in df["ttft_s"].to_list()]
+    assert min(errors) >= 0, "TTFT can never beat the server's schedule"
+    assert statistics.median(errors) < 0.010
+
+
+def test_ttft_within_30ms_at_fifty_streams(timing_sim):
+    target = bw.Target("openai/sched", api_base=timing_sim.base_url, concurrency=50)
+    # 50 concurrent warm-ups open the 50 pooled connections, as a benchmark's warm-up would
+    run = _run(_suite(50), target, warmup=50)
+    df = run.results.filter(~run.results["warmup"])
+    assert df.height == 50 and (df["status"] == "ok").all()
+    errors = [t - TTFT for t in df["ttft_s"].to_list()]
+    assert min(errors) >= 0
+    assert statistics.median(errors) < 0.030
+
+
+def test_tokens_exact_and_output_rate_within_5_percent(timing_sim):
+    target = bw.Target("openai/sched", api_base=timing_sim.base_url, concurrency=5)
+    run = _run(_suite(5), target)
+    df = run.results
+    # usage chunk is not a token, the role-only first chunk is not a token
+    assert df["output_tokens"].to_list() == [TOKENS] * 5
+    assert df["chunks"].to_list() == [TOKENS] * 5
+    assert not df["tokens_estimated"].any()
+    # prompt "prompt i" is two words; the sim counts words
+    assert df["input_tokens"].to_list() == [2] * 5
+    tps = statistics.median(df["output_tps"].to_list())
+    assert abs(tps - 1 / ITL) / (1 / ITL) < 0.05
+    itl = statistics.median(df["itl_p50_s"].to_list())
+    assert abs(itl - ITL) < 0.003
+    lat = statistics.median(df["latency_s"].to_list())
+    assert TTFT + (TOKENS - 1) * ITL <= lat < TTFT + (TOKENS - 1) * ITL + 0.03
+    assert set(df["finish_reason"].to_list()) == {"stop"}
+
+
+def test_retry_after_is_honoured_and_counted():
+    model = SimModel(
+        "m", ttft_s=0, itl_s=0, tokens=3, faults=[Fault("429", first=1, retry_after=1)]
+    )
+    with SimServer([model]) as sim:
+        run = _run(_suite(1), bw.Target("openai/m", api_base=sim.base_url))
+        log = sim.requests
+    row = run.results.row(0, named=True)
+    assert row["status"] == "ok" and row["attempts"] == 2
+    assert [r["status"] for r in log] == [429, 200]
+    assert log[1]["received_at"] - log[0]["received_at"] >= 1.0
+
+
+@pytest.mark.parametrize(
+    ("fault", "error_type", "http_status"),
+    [
+        (Fault("500"), "server_error", 500),
+        (Fault("cut", after_tokens=2), "stream_cut", None),
+        (Fault("malformed", after_tokens=2), "protocol", None),
+        (Fault("hang"), "timeout", None),
+    ],
+)
+def test_faults_become_error_rows(fault, error_type, http_status):
+    model = SimModel("m", ttft_s=0, itl_s=0, tokens=5, faults=[fault])
+    retry = RetryPolicy(max_attempts=2, backoff_s=0.01)
+    with SimServer([model]) as sim:
+        target = bw.Target("openai/m", api_base=sim.base_url, timeout_s=0.5)
+        run = _run(_suite(2), target, retry=retry)
+        sent = len(sim.requests)
+    df = run.results
+    assert run.status == "finished"  # failed calls never crash the run
+    assert df["status"].to_list() == ["error", "error"]
+    assert df["error_type"].to_list() == [error_type] * 2
+    assert df["http_status"].to_list() == [http_status] * 2
+    retried = error_type != "protocol"  # a garbled stream is not retried
+    assert df["attempts"].to_list() == [2 if retried else 1] * 2
+    assert sent == (4 if retried else 2)
+    assert all(df["error_message"].to_list())
+    assert df["ttft_s"].null_count() == 2 and df["cost_usd"].null_count() == 2
+
+
+def test_refused_connection_is_a_transport_error_not_http_500():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    target = bw.Target("openai/m", api_base=f"http://127.0.0.1:{port}/v1")
+    run = _run(_suite(1), target, retry=RetryPolicy(max_attempts=2, backoff_s=0.01))
+    row = run.results.row(0, named=True)
+    assert row["status"] == "error"
+    assert row["error_type"] == "transport"
+    assert row["http_status"] is None
+    assert row["attempts"] == 2
+    assert "connect" in row["error_message"]
+
+
+def test_client_errors_are_not_retried():
+    with SimServer([SimModel("m", ttft_s=0, itl_s=0)]) as sim:
+        run = _run(_suite(1), bw.Target("openai/nope", api_base=sim.base_url))
+        assert len(sim.requests) == 1
+    row = run.results.row(0, named=True)
+    assert (row["error_type"], row["http_status"], row["attempts"]) == ("not_found", 404, 1)
+
+
+def test_per_call_timeout_bounds_a_hanging_call():
+    with SimServer([SimModel("m", faults=[Fault("hang")])]) as sim:
+        target = bw.Target("openai/m", api_base=sim.base_url, timeout_s=0.3)
+        t0 = time.perf_counter()
+        run = _run(_suite(1), target, retry=RetryPolicy(max_attempts=1))
+        elapsed = time.perf_counter() - t0
+    assert run.results["error_type"].to_list() == ["timeout"]
+    assert elapsed < 3
+
+
+def test_cost_from_price_override_and_unknown_price_is_null():
+    with SimServer([SimModel("m", ttft_s=0, itl_s=0, tokens=10)]) as sim:
+        priced = bw.Target("openai/m", name="priced", api_base=sim.base_url,
+                           input_per_mtok=2.0, output_per_mtok=10.0)  # fmt: skip
+        unpriced = bw.Target("openai/m", name="unpriced", api_base=sim.base_url)
+        run = bw.run_sync(_suite(2), [priced, unpriced], cache="off", progress=False)
+    df = run.results
+    p = df.filter(df["target"] == "priced").row(0, named=True)
+    assert p["cost_usd"] == pytest.approx(p["input_tokens"] * 2e-6 + p["output_tokens"] * 1e-5)
+    assert df.filter(df["target"] == "unpriced")["cost_usd"].null_count() == 2
+    summary = run.summary()
+    assert summary.filter(summary["target"] == "unpriced")["cost_usd"][0] is None
+
+
+def test_litellm_path_yields_the_same_fields_as_the_lean_path():
+    """Anthropic's Messages API through litellm vs the lean OpenAI path, same sim model."""
+    model = SimModel("m", ttft_s=0.05, itl_s=0.005, tokens=12)
+    suite = bw.Suite(name="t", cases=[bw.Case(id="q", input="What is 2+2?", expected="4")])
+    with SimServer([model], answers={"What is 2+2?": "4"}) as sim:
+        lean = bw.Target("openai/m", name="lean", api_base=sim.base_url)
+        via = bw.Target("anthropic/m", name="litellm", api_base=sim.url, api_key_env="BW_TEST_KEY")
+        assert lean.resolve().lean and not via.resolve().lean
+        import os
+
+        os.environ["BW_TEST_KEY"] = "test-key-not-secret"
+        run = bw.run_sync(suite, [lean, via], cache="off", progress=False)
+        paths = {r["path"] for r in sim.requests}
+    assert paths == {"/v1/chat/completions", "/v1/messages"}
+    rows = {r["target"]: r for r in run.results.iter_rows(named=True)}
+    a, b = rows["lean"], rows["litellm"]
+    assert a["status"] == b["status"] == "ok"
+    filled = {k for k, v in a.items() if v is not None}
+    assert filled == {k for k, v in b.items() if v is not None}
+    for key in ("output_text", "output_tokens", "input_tokens", "score_exact"):
+        assert a[key] == b[key], key
+    assert a["output_text"] == "4" and a["score_exact"] == 1.0
+    assert b["ttft_s"] >= 0.05 and b["provider"] == "anthropic"
