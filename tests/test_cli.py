@@ -95,3 +95,39 @@ def test_bad_input_is_one_line_and_non_zero(tmp_path, args, needle):
     assert len(lines) == 1, proc.stderr
     assert needle in lines[0]
     assert "Traceback" not in proc.stderr
+
+
+def test_ctrl_c_keeps_finished_rows_and_says_how_to_resume(tmp_path):
+    import signal
+    import time
+
+    from benchwork.sim import SimProcess
+
+    suite = tmp_path / "s.jsonl"
+    suite.write_text("".join(f'{{"id": "c{i}", "input": "p {i}"}}\n' for i in range(60)))
+    home = tmp_path / "home"
+    with SimProcess([SimModel("slow", ttft_s=0.05, itl_s=0.01, tokens=10)]) as sim:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "benchwork.cli", "run", str(suite), "-m", "openai/slow",
+             "--api-base", sim.base_url, "--concurrency", "2", "--home", str(home)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        journal = None
+        while time.monotonic() < deadline:
+            found = list(home.glob("runs/*/journal.jsonl"))
+            if found and len(found[0].read_text().splitlines()) >= 6:
+                journal = found[0]
+                break
+            time.sleep(0.05)
+        assert journal is not None, "the run never journaled 6 calls"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "benchwork resume" in err and "Traceback" not in err
+    manifest = json.loads((journal.parent / "manifest.json").read_text())
+    assert manifest["status"] == "cancelled"
+    rows = journal.read_text().splitlines()
+    assert 6 <= len(rows) < 60
+    assert manifest["calls"] == len(rows)
+    assert all(json.loads(r)["status"] == "ok" for r in rows)

@@ -164,3 +164,17 @@ def test_targets_file_and_errors(tmp_path):
         bw.load_targets(path)
     with pytest.raises(bw.TargetError, match="api_key_env"):
         bw.Target("openai/x", params={"api_key": "sk-123"})
+
+
+def test_provider_and_base_url_resolved_through_litellm(monkeypatch):
+    monkeypatch.setenv("GROQ_API_KEY", "x" * 20)
+    groq = bw.Target("groq/llama3-8b-8192").resolve()
+    assert groq.lean and groq.provider == "groq"
+    assert groq.api_base == "https://api.groq.com/openai/v1"
+    assert groq.key_env == "GROQ_API_KEY" and groq.model_name == "llama3-8b-8192"
+    openai = bw.Target("openai/gpt-4o-mini").resolve()
+    assert openai.api_base == "https://api.openai.com/v1" and openai.key_env == "OPENAI_API_KEY"
+    anthropic = bw.Target("anthropic/claude-3-5-haiku-20241022").resolve()
+    assert not anthropic.lean and anthropic.model_name == "anthropic/claude-3-5-haiku-20241022"
+    local = bw.Target("my-model", api_base="http://127.0.0.1:8000/v1/").resolve()
+    assert local.lean and local.api_base == "http://127.0.0.1:8000/v1" and local.key_env is None
