@@ -38,16 +38,26 @@ _EXPORTS: dict[str, str] = {
     "CallCache": "benchwork.cache",
     "RunStore": "benchwork.store",
     "Score": "benchwork.scoring",
+    "compare": "benchwork.pairwise",
+    "pairwise_summary": "benchwork.pairwise",
     "scorer": "benchwork.scoring",
     "SimServer": "benchwork.sim",
     "SimModel": "benchwork.sim",
     "Fault": "benchwork.sim",
+    "RunProgress": "benchwork.widgets",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+#: submodules reachable as attributes, e.g. ``bw.cache.why(...)``
+_SUBMODULES = ("cache",)
+
+__all__ = ["__version__", *_EXPORTS, *_SUBMODULES]
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        value = importlib.import_module(f"benchwork.{name}")
+        globals()[name] = value
+        return value
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'benchwork' has no attribute {name!r}")

@@ -6,6 +6,7 @@ opening a cache, and so its rules sit in one short file.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from typing import Any
@@ -50,6 +51,7 @@ OUTPUT_PARAMS: frozenset[str] = frozenset(
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+@functools.lru_cache(maxsize=256)  # called once per planned call with a handful of URLs
 def normalize_api_base(url: str | None) -> str | None:
     """Lowercase scheme and host, drop a default port and trailing ``/``; keep the path.
 
@@ -83,6 +85,9 @@ def normalize_api_base(url: str | None) -> str | None:
 
 def _canon(obj: Any) -> Any:
     """A copy in which integral floats become ints, so ``temperature=0`` and ``0.0`` agree."""
+    t = type(obj)
+    if t is str or t is int or t is bool or obj is None:  # fast path: most leaves
+        return obj
     if isinstance(obj, float) and obj.is_integer():
         return int(obj)
     if isinstance(obj, dict):

@@ -33,6 +33,7 @@ def export_run(store: RunStore, run_id: str, path: Path) -> Path:
     if ext not in (".csv", ".json", ".parquet"):
         raise BenchworkError(f"cannot export to {path.name!r}: use a .csv, .json or .parquet path")
     frame, manifest = store.frame(run_id), store.manifest(run_id)
+    path.parent.mkdir(parents=True, exist_ok=True)  # "export RUN out/run.csv" makes out/
     try:
         suite: dict[str, Any] | None = store.suite(run_id)
     except BenchworkError:

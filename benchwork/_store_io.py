@@ -13,11 +13,12 @@ import polars as pl
 
 from benchwork.errors import BenchworkError
 from benchwork.redact import Redactor
-from benchwork.schema import RESULT_SCHEMA
+from benchwork.schema import RESULT_SCHEMA, SCORE_NUMBERS
 
 __all__ = [
     "atomic_write_bytes",
     "dumps",
+    "latest_records",
     "read_journal",
     "repair_journal_tail",
     "rows_to_records",
@@ -34,6 +35,8 @@ def _default(obj: Any) -> Any:
         return str(obj)
     if isinstance(obj, set | frozenset):
         return sorted(obj, key=str)
+    if callable(getattr(obj, "to_dict", None)):  # e.g. a judge Target inside a scorer spec
+        return obj.to_dict()
     raise TypeError(f"{type(obj).__name__} is not JSON serializable")
 
 
@@ -110,6 +113,23 @@ def read_journal(path: Path) -> list[dict[str, Any]]:
     return records
 
 
+def latest_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per call: the LAST journaled row for each (case_id, target, repeat, warmup).
+
+    The journal is append-only history: ``resume(..., retry_errors=True)`` appends a new row
+    for a call that failed before, and that newer row is the call's result. Rows without a
+    case id (foreign imports) are all kept. Order: the kept rows in journal order.
+    """
+    last: dict[tuple[Any, ...], int] = {}
+    for i, r in enumerate(records):
+        case_id = r.get("case_id")
+        ident = (case_id, r.get("target"), r.get("repeat") or 0, bool(r.get("warmup")))
+        last[ident if case_id is not None else (i,)] = i
+    if len(last) == len(records):
+        return records
+    return [records[i] for i in sorted(last.values())]
+
+
 def repair_journal_tail(path: Path) -> None:
     """Cut a bad last line (crash mid-write) so appends after a resume stay parseable."""
     try:
@@ -174,6 +194,14 @@ def rows_to_records(frame: pl.DataFrame) -> list[dict[str, Any]]:
     frame = typed_frame(frame)
     score_cols = [c for c in frame.columns if c.startswith("score_")]
     names = [c[len("score_") :] for c in score_cols if not c.endswith("_explanation")]
+    # score_<name>_cost_usd / _agreement belong to score <name> (see schema.SCORE_NUMBERS)
+    extras = {
+        f"{n}_{extra}": (n, extra)
+        for n in names
+        for extra in SCORE_NUMBERS
+        if f"{n}_{extra}" in names
+    }
+    names = [n for n in names if n not in extras]
     records = []
     for row in frame.iter_rows(named=True):
         rec: dict[str, Any] = {c: row.get(c) for c in RESULT_SCHEMA}
@@ -188,6 +216,13 @@ def rows_to_records(frame: pl.DataFrame) -> list[dict[str, Any]]:
                     scores[name] = {"value": value, "explanation": expl}
             elif value is not None:
                 scores[name] = value
+        for col, (name, extra) in extras.items():
+            number = row.get(f"score_{col}")
+            if number is not None and isinstance(scores.get(name), dict):
+                if extra == "cost_usd":
+                    scores[name]["cost_usd"] = number
+                else:
+                    scores[name].setdefault("meta", {})[extra] = number
         rec["scores"] = scores
         records.append(rec)
     return records

@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from benchwork._store_io import read_journal
+from benchwork._store_io import latest_records, read_journal
 
 __all__ = ["RUNS_SCHEMA", "list_runs"]
 
@@ -79,7 +79,7 @@ def _row(run_dir: Path) -> dict[str, Any]:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                recs = read_journal(run_dir / "journal.jsonl")
+                recs = latest_records(read_journal(run_dir / "journal.jsonl"))
         except Exception:
             recs = []
         costs = [r["cost_usd"] for r in recs if isinstance(r.get("cost_usd"), int | float)]

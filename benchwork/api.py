@@ -81,6 +81,19 @@ class RunHandle:
         """Rows finished so far, as a Polars frame."""
         return records_to_frame(list(self._session.records))
 
+    def by_target(self) -> dict[str, dict[str, int]]:
+        """Counts per target so far: ``{name: {"total", "done", "errors", "cached"}}``."""
+        out = {
+            name: {"total": len(calls), "done": 0, "errors": 0, "cached": 0}
+            for name, calls in self._session.plan.items()
+        }
+        for rec in list(self._session.records):
+            counts = out.setdefault(rec.target, {"total": 0, "done": 0, "errors": 0, "cached": 0})
+            counts["done"] += 1
+            counts["errors"] += rec.status != "ok"
+            counts["cached"] += bool(rec.cached)
+        return out
+
     def subscribe(self, fn: Subscriber) -> Any:
         """Call ``fn(event)`` on each later event; returns an unsubscribe function."""
         return self._session.bus.subscribe(fn)

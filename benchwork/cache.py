@@ -42,6 +42,7 @@ __all__ = [
     "default_cache_dir",
     "key_for_components",
     "normalize_api_base",
+    "why",
 ]
 
 #: ``use``: read and write; ``refresh``: write only; ``off``: neither; ``replay``: read only,
@@ -77,6 +78,36 @@ def default_cache_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("benchwork")) / "calls"
+
+
+def why(
+    run_id: str,
+    *,
+    case_id: str,
+    target: str | None = None,
+    repeat: int = 0,
+    home: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+) -> CacheWhy:
+    """Why a call of a stored run missed the cache: which key component changed, and how.
+
+    The run's call for ``case_id`` on ``target`` (optional when the run has one target) and
+    ``repeat`` is planned again and its key compared with the nearest OTHER stored entry for
+    the same case and target (the run's own entry is left out: the question is why it did not
+    reuse an older one). ``str()`` of the result reads, e.g.::
+
+        miss: nearest stored entry 3fa9c1d2e4b5 differs in 1 component:
+          params.temperature: stored 0.0, requested 0.7
+
+    ``.differences`` holds ``(component, stored, requested)`` tuples. ``home`` is the run store
+    and ``cache_dir`` the cache (default: the one the run used). The CLI equivalent is
+    ``benchwork cache why RUN --case ID --target NAME``.
+    """
+    from benchwork.explain import why_missed  # lazy: explain imports this module
+
+    return why_missed(
+        run_id, case_id=case_id, target=target, repeat=repeat, home=home, cache_dir=cache_dir
+    )
 
 
 def _index_key(target: str, case_id: str) -> str:

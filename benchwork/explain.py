@@ -23,7 +23,7 @@ def why_missed(
 
     The run's own entry is left out: the question is why the call did not reuse an older one.
     """
-    from benchwork.cache import CallCache, cache_key
+    from benchwork.cache import CacheWhy, CallCache, cache_key
     from benchwork.store import RunStore
     from benchwork.suite import Suite
     from benchwork.target import Target
@@ -55,6 +55,14 @@ def why_missed(
         response_format=chosen.params.get("response_format"),
         repeat=repeat,
     )
+    for row in store.records(run_id):  # the call hit in this run: say so, no nearest entry
+        if (
+            row.get("cached")
+            and not row.get("warmup")
+            and (row.get("case_id"), row.get("target"), row.get("repeat", 0))
+            == (case.id, chosen.name, repeat)
+        ):
+            return CacheWhy(True, key, [], case.id, chosen.name, case.id, chosen.name)
     cache_path = cache_dir or manifest.get("cache_dir")
     with CallCache(cache_path) as cache:
         return cache.why(components, case_id=case.id, target=chosen.name, exclude=key)

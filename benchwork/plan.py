@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from benchwork.client import CallRequest
+from benchwork.client import CallRequest, MockTools
 from benchwork.suite import Case, Suite
 from benchwork.target import ResolvedTarget
 
@@ -14,11 +14,15 @@ __all__ = ["PlannedCall", "plan_calls"]
 
 @dataclass
 class PlannedCall:
-    """A call to make: the request, its case, and its cache key components (None for warm-ups)."""
+    """A call to make: the request, its case, and its cache key components (None for warm-ups).
+
+    ``mock`` is set for a tool conversation (a case with tools and ``tool_responses``).
+    """
 
     request: CallRequest
     case: Case
     components: dict[str, Any] | None = field(default=None, repr=False)
+    mock: MockTools | None = None
 
     @property
     def ident(self) -> tuple[str, str, int, bool]:
@@ -35,9 +39,13 @@ def plan_calls(
     warmup: int,
 ) -> dict[str, list[PlannedCall]]:
     """Calls per target name: ``warmup`` warm-ups (cycling cases), then cases × repeats."""
-    from benchwork.cache import cache_key
+    from benchwork.cache import cache_key, key_for_components
 
     messages = {case.id: suite.messages(case) for case in suite.cases}
+    mocks = {
+        case.id: MockTools.from_metadata(case.metadata, case.id) if case.tools else None
+        for case in suite.cases
+    }
     out: dict[str, list[PlannedCall]] = {}
     for rt in resolved:
         params = rt.target.params
@@ -47,7 +55,7 @@ def plan_calls(
             req = CallRequest(
                 run_id, case.id, rt, messages[case.id], repeat=i, warmup=True, tools=case.tools
             )
-            calls.append(PlannedCall(req, case))
+            calls.append(PlannedCall(req, case, mock=mocks[case.id]))
         for repeat in range(repeats):
             for case in suite.cases:
                 key, components = cache_key(
@@ -60,6 +68,9 @@ def plan_calls(
                     response_format=params.get("response_format"),
                     repeat=repeat,
                 )
+                if mocks[case.id] is not None:  # a conversation: its mock results shape the answer
+                    components = {**components, **mocks[case.id].key_components()}
+                    key = key_for_components(components)
                 req = CallRequest(
                     run_id,
                     case.id,
@@ -69,6 +80,6 @@ def plan_calls(
                     tools=case.tools,
                     cache_key=key,
                 )
-                calls.append(PlannedCall(req, case, components))
+                calls.append(PlannedCall(req, case, components, mocks[case.id]))
         out[rt.target.name or rt.target.model] = calls
     return out

@@ -24,6 +24,7 @@ def _fmt(value: object, kind: str) -> str:
 def leaderboard_text(summary: pl.DataFrame) -> str:
     """Rank, target, score(s), TTFT/latency p50, tok/s, cost, errors, as aligned columns."""
     score_cols = [c for c in summary.columns if c.startswith("score_") and c.endswith("_mean")]
+    judge_costs = [c for c in summary.columns if c.startswith("score_") and c.endswith("_cost_usd")]
     columns: list[tuple[str, str, str]] = [("target", "target", "str")]
     columns += [(c, c[len("score_") : -len("_mean")], "pct") for c in score_cols]
     columns += [
@@ -31,6 +32,7 @@ def leaderboard_text(summary: pl.DataFrame) -> str:
         ("latency_p50_s", "latency p50", "ms"),
         ("output_tps_p50", "tok/s p50", "tps"),
         ("cost_usd", "cost", "usd"),
+        *[(c, f"{c[len('score_') : -len('_cost_usd')]} cost", "usd") for c in judge_costs],
         ("calls", "calls", "str"),
         ("errors", "errors", "str"),
         ("cached", "cached", "str"),

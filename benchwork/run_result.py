@@ -23,11 +23,15 @@ class Run:
         manifest: dict[str, Any],
         records: list[CallRecord],
         path: Path | None = None,
+        *,
+        frame: pl.DataFrame | None = None,
     ) -> None:
         self.id = run_id
         self.manifest = manifest
         self.records = records
         self.path = path
+        if frame is not None:  # ``records`` as a frame, already built (by the runner)
+            self.__dict__["results"] = frame
 
     @property
     def status(self) -> str:
@@ -41,6 +45,17 @@ class Run:
     def summary(self, *, speed: Literal["live", "all"] = "live") -> pl.DataFrame:
         """Per-target leaderboard; speed figures from live calls unless ``speed="all"``."""
         return summarize(self.results, speed=speed)
+
+    def rescore(self, scorers: Any, **kw: Any) -> Run:
+        """Apply new or changed scorers to this run's calls WITHOUT calling its models again.
+
+        LLM judges answer from the run's cache when they can. The scores are written into the
+        run's folder; returns the reloaded Run. Keywords: ``cache_dir``, ``cache`` (mode),
+        ``concurrency``. Async twin: ``benchwork.rescore.arescore``.
+        """
+        from benchwork.rescore import rescore
+
+        return rescore(self, scorers, **kw)
 
     @property
     def counts(self) -> dict[str, int]:

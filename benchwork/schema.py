@@ -6,12 +6,12 @@ frames from different runs and versions concatenate without surprises.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import polars as pl
 
-__all__ = ["RESULT_SCHEMA", "CallRecord", "clean_text", "records_to_frame"]
+__all__ = ["RESULT_SCHEMA", "SCORE_NUMBERS", "CallRecord", "clean_text", "records_to_frame"]
 
 
 def clean_text(text: str | None) -> str | None:
@@ -59,6 +59,7 @@ RESULT_SCHEMA: dict[str, pl.DataType] = {
     "finish_reason": pl.String(),
     "output_text": pl.String(),
     "tool_calls": pl.String(),
+    "turns": pl.Int64(),
     "cache_key": pl.String(),
 }
 
@@ -99,17 +100,28 @@ class CallRecord:
     finish_reason: str | None = None
     output_text: str | None = None
     tool_calls: str | None = None
+    turns: int | None = None  # model calls in a tool conversation; None for a single call
     cache_key: str | None = None
     scores: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """A plain JSON-ready dict (``scores`` kept as a nested dict)."""
-        return asdict(self)
+        """A plain JSON-ready dict (``scores`` kept as a nested dict).
+
+        Hot path (twice per call): every field is a scalar or a string except ``scores``, whose
+        values are flat ``Score.to_dict()`` dicts, so one level of copying is a full copy;
+        ``dataclasses.asdict`` deep-copied everything and cost ~0.4 ms per record.
+        """
+        out = {name: getattr(self, name) for name in _FIELD_NAMES}
+        scores = self.scores
+        out["scores"] = (
+            {k: dict(v) if isinstance(v, dict) else v for k, v in scores.items()} if scores else {}
+        )
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CallRecord:
         """Build from a dict, ignoring keys this version does not know (forward compatible)."""
-        names = {f.name for f in fields(cls)}
+        names = _FIELD_SET
         return cls(**{k: v for k, v in data.items() if k in names})
 
     @property
@@ -117,17 +129,47 @@ class CallRecord:
         return self.status == "ok"
 
 
+_FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(CallRecord) if f.name != "scores")
+_FIELD_SET: frozenset[str] = frozenset(f.name for f in fields(CallRecord))
+
+
+#: Numbers a scorer may report beside its value, as Float64 ``score_<name>_<field>`` columns
+#: (path inside the stored score dict): an LLM judge's own cost, a judge panel's agreement.
+SCORE_NUMBERS: dict[str, tuple[str, ...]] = {
+    "cost_usd": ("cost_usd",),
+    "agreement": ("meta", "agreement"),
+}
+
+
+def _score_number(value: Any, path: tuple[str, ...]) -> float | None:
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 def records_to_frame(records: list[CallRecord] | list[dict[str, Any]]) -> pl.DataFrame:
-    """Build the results frame: RESULT_SCHEMA columns, then ``score_*`` columns in first-seen order."""
+    """Build the results frame: RESULT_SCHEMA columns, then ``score_*`` columns in first-seen order.
+
+    Per scorer: ``score_<name>``, ``score_<name>_explanation``, and ``score_<name>_cost_usd`` /
+    ``score_<name>_agreement`` when some row reports them (see ``SCORE_NUMBERS``).
+    """
     rows = [r.to_dict() if isinstance(r, CallRecord) else dict(r) for r in records]
-    score_cols: dict[str, None] = {}
+    seen: dict[str, dict[str, None]] = {}
     for row in rows:
         for name, value in (row.get("scores") or {}).items():
+            fields_seen = seen.setdefault(name, {"value": None})
             if isinstance(value, dict):
-                score_cols.setdefault(f"score_{name}", None)
-                score_cols.setdefault(f"score_{name}_explanation", None)
-            else:
-                score_cols.setdefault(f"score_{name}", None)
+                fields_seen.setdefault("explanation", None)
+                for extra, path in SCORE_NUMBERS.items():
+                    if _score_number(value, path) is not None:
+                        fields_seen.setdefault(extra, None)
+    score_cols: dict[str, tuple[str, str]] = {}  # column -> (scorer name, field)
+    for name, fields_seen in seen.items():
+        for f in ("value", "explanation", *SCORE_NUMBERS):
+            if f in fields_seen:
+                score_cols[f"score_{name}" if f == "value" else f"score_{name}_{f}"] = (name, f)
     data: dict[str, list[Any]] = {c: [] for c in RESULT_SCHEMA}
     for c in score_cols:
         data[c] = []
@@ -135,14 +177,14 @@ def records_to_frame(records: list[CallRecord] | list[dict[str, Any]]) -> pl.Dat
         for c in RESULT_SCHEMA:
             data[c].append(row.get(c))
         scores = row.get("scores") or {}
-        for c in score_cols:
-            base = c[len("score_") :]
-            if base.endswith("_explanation") and base[: -len("_explanation")] in scores:
-                v = scores[base[: -len("_explanation")]]
+        for c, (name, f) in score_cols.items():
+            v = scores.get(name)
+            if f == "value":
+                data[c].append(v.get("value") if isinstance(v, dict) else v)
+            elif f == "explanation":
                 data[c].append(v.get("explanation") if isinstance(v, dict) else None)
             else:
-                v = scores.get(base)
-                data[c].append(v.get("value") if isinstance(v, dict) else v)
+                data[c].append(_score_number(v, SCORE_NUMBERS[f]))
     schema = dict(RESULT_SCHEMA)
     frame = pl.DataFrame(
         {c: data[c] for c in RESULT_SCHEMA},
@@ -154,7 +196,8 @@ def records_to_frame(records: list[CallRecord] | list[dict[str, Any]]) -> pl.Dat
         extra = pl.DataFrame(
             {c: data[c] for c in score_cols},
             schema={
-                c: (pl.String() if c.endswith("_explanation") else pl.Float64()) for c in score_cols
+                c: (pl.String() if f == "explanation" else pl.Float64())
+                for c, (_, f) in score_cols.items()
             },
         )
         frame = pl.concat([frame, extra], how="horizontal")

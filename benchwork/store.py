@@ -24,7 +24,15 @@ from typing import Any
 
 import polars as pl
 
-from benchwork._store_io import dumps, read_journal, repair_journal_tail, write_json, write_parquet
+from benchwork._store_io import (
+    atomic_write_bytes,
+    dumps,
+    latest_records,
+    read_journal,
+    repair_journal_tail,
+    write_json,
+    write_parquet,
+)
 from benchwork.errors import BenchworkError, RunNotFoundError
 from benchwork.redact import Redactor
 from benchwork.schema import records_to_frame
@@ -128,20 +136,29 @@ class RunWriter:
             self._file.flush()
         return read_journal(self._dir / "journal.jsonl")
 
-    def finish(self, status: str, **fields: Any) -> None:
-        """Write results.parquet from the journal (atomically), then status/finished_at/summary.
+    def finish(self, status: str, *, frame: pl.DataFrame | None = None, **fields: Any) -> None:
+        """Write results.parquet (atomically), then status/finished_at/summary in the manifest.
 
-        ``calls``, ``errors`` and ``cost_usd`` are computed from the journal unless given.
+        The parquet is built from the journal, unless the caller passes ``frame``: the results
+        it already holds, which must be exactly the journal's rows (latest per call); this
+        spares re-reading and re-parsing the journal (for a 10,000-call run, ~0.3 s).
+        ``calls``, ``errors`` and ``cost_usd`` are computed from the rows unless given.
         """
         with self._lock:  # appends made with sync=False become durable here
             self._file.flush()
             os.fsync(self._file.fileno())
-        records = read_journal(self._dir / "journal.jsonl")
-        frame = records_to_frame(records)
+        if frame is None:
+            records = latest_records(read_journal(self._dir / "journal.jsonl"))
+            frame, summary = records_to_frame(records), _summary(records)
+        else:
+            costs = frame["cost_usd"].drop_nulls()
+            summary = {
+                "calls": frame.height,
+                "errors": int((frame["status"] != "ok").sum()),
+                "cost_usd": float(costs.sum()) if len(costs) else None,
+            }
         write_parquet(self._dir / "results.parquet", frame)
-        self.update_manifest(
-            **{**_summary(records), "status": status, "finished_at": _now_iso(), **fields}
-        )
+        self.update_manifest(**{**summary, "status": status, "finished_at": _now_iso(), **fields})
 
     def close(self) -> None:
         """Close the journal (idempotent)."""
@@ -219,6 +236,18 @@ class RunStore:
         repair_journal_tail(run_dir / "journal.jsonl")
         return RunWriter(run_dir, self._redactor)
 
+    def rewrite(self, run_id: str, records: list[dict[str, Any]], **manifest_fields: Any) -> None:
+        """Replace a finished run's journal with ``records`` (e.g. rescored) atomically, rebuild
+        results.parquet, and merge ``manifest_fields`` into the manifest."""
+        run_dir = self.path(run_id)
+        records = [self._redactor.scrub_obj(r) for r in records]
+        lines = "".join(dumps(r) + "\n" for r in records)
+        atomic_write_bytes(run_dir / "journal.jsonl", lines.encode("utf-8"))
+        write_parquet(run_dir / "results.parquet", records_to_frame(records))
+        manifest = self.manifest(run_id)
+        manifest.update(manifest_fields)
+        write_json(run_dir / "manifest.json", manifest, self._redactor)
+
     def delete(self, run_id: str) -> None:
         """Remove a run folder and everything in it."""
         shutil.rmtree(self.path(run_id))
@@ -242,8 +271,9 @@ class RunStore:
         return json.loads(path.read_text(encoding="utf-8"))
 
     def records(self, run_id: str) -> list[dict[str, Any]]:
-        """Journal records in order; a torn last line is dropped with a warning."""
-        return read_journal(self.path(run_id) / "journal.jsonl")
+        """Journal records in order, the latest row per call (an errored call retried by a
+        resume appears once, as retried); a torn last line is dropped with a warning."""
+        return latest_records(read_journal(self.path(run_id) / "journal.jsonl"))
 
     def done_keys(self, run_id: str) -> set[tuple[str, str, int, bool]]:
         """``(case_id, target, repeat, warmup)`` of every journaled call (errors included)."""
@@ -255,7 +285,7 @@ class RunStore:
     def frame(self, run_id: str) -> pl.DataFrame:
         """The results frame: results.parquet when it matches the journal, else the journal."""
         run_dir = self.path(run_id)
-        records = read_journal(run_dir / "journal.jsonl")
+        records = latest_records(read_journal(run_dir / "journal.jsonl"))
         parquet = run_dir / "results.parquet"
         if parquet.exists():
             try:

@@ -337,6 +337,21 @@ class Suite:
                 answers[users[-1]["content"]] = str(case.expected)
         return answers
 
+    def expected_tools_by_prompt(self) -> dict[str, dict[str, Any]]:
+        """Rendered last user message → ``{"tool_calls", "final"}`` for cases with
+        ``metadata["expected_tool_calls"]`` (the simulator's tool answers; see ``benchwork.sim.tools``).
+        """
+        answers: dict[str, dict[str, Any]] = {}
+        for case in self.cases:
+            calls = case.metadata.get("expected_tool_calls")
+            if not isinstance(calls, list):
+                continue
+            users = [m for m in self.messages(case) if m.get("role") == "user"]
+            if users and isinstance(users[-1].get("content"), str):
+                final = None if case.expected is None else str(case.expected)
+                answers[users[-1]["content"]] = {"tool_calls": calls, "final": final}
+        return answers
+
     # -- selection -------------------------------------------------------------------------
     def filter(
         self, tags: str | Iterable[str] | None = None, ids: str | Iterable[str] | None = None

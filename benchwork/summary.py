@@ -17,7 +17,13 @@ def summarize(results: pl.DataFrame, *, speed: Literal["live", "all"] = "live") 
     """One row per target, sorted by mean score (desc) then median latency."""
     measured = results.filter(~pl.col("warmup"))
     score_cols = [
-        c for c in measured.columns if c.startswith("score_") and not c.endswith("_explanation")
+        c
+        for c in measured.columns
+        if c.startswith("score_") and not c.endswith(("_explanation", "_cost_usd"))
+    ]
+    # an LLM judge's own cost (score_<name>_cost_usd): summed apart from the candidate's cost
+    judge_cost_cols = [
+        c for c in measured.columns if c.startswith("score_") and c.endswith("_cost_usd")
     ]
     if measured.is_empty():
         return pl.DataFrame(schema={"target": pl.String, "calls": pl.UInt32})
@@ -36,6 +42,10 @@ def summarize(results: pl.DataFrame, *, speed: Literal["live", "all"] = "live") 
         .otherwise(None)
         .alias("cost_usd"),
         *[pl.col(c).mean().alias(c.replace("score_", "score_") + "_mean") for c in score_cols],
+        *[
+            pl.when(pl.col(c).is_not_null().any()).then(pl.col(c).sum()).otherwise(None).alias(c)
+            for c in judge_cost_cols
+        ],
     )
     # speed stats over live ok calls, or over all ok calls when a target has none live
     frames = []
@@ -74,6 +84,7 @@ def summarize(results: pl.DataFrame, *, speed: Literal["live", "all"] = "live") 
         "input_tokens",
         "output_tokens",
         "cost_usd",
+        *judge_cost_cols,
         *[f"{c}_mean" for c in score_cols],
         "speed_from",
     ]

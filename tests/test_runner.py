@@ -178,3 +178,5 @@ def test_provider_and_base_url_resolved_through_litellm(monkeypatch):
     assert not anthropic.lean and anthropic.model_name == "anthropic/claude-3-5-haiku-20241022"
     local = bw.Target("my-model", api_base="http://127.0.0.1:8000/v1/").resolve()
     assert local.lean and local.api_base == "http://127.0.0.1:8000/v1" and local.key_env is None
+    # an explicit api_base never gets the provider's key unless api_key_env says so
+    assert bw.Target("openai/x", api_base="http://127.0.0.1:1/v1").resolve().key_env is None

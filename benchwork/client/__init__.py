@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from benchwork.client._converse import DEFAULT_MAX_TURNS, MockTools
 from benchwork.client._errors import CallError
 from benchwork.client._http import HttpPath
 from benchwork.client._stream import StreamResult, percentile
@@ -22,7 +23,16 @@ from benchwork.pricing import Prices, call_cost
 from benchwork.schema import CallRecord, clean_text
 from benchwork.target import ResolvedTarget
 
-__all__ = ["CallError", "CallRequest", "Client", "RetryPolicy", "StreamResult", "percentile"]
+__all__ = [
+    "DEFAULT_MAX_TURNS",
+    "CallError",
+    "CallRequest",
+    "Client",
+    "MockTools",
+    "RetryPolicy",
+    "StreamResult",
+    "percentile",
+]
 
 
 @dataclass(frozen=True)
@@ -109,11 +119,20 @@ class Client:
     ) -> CallRecord:
         """Make the call with retries; return its record (status "ok" or "error")."""
         started = datetime.now(UTC).isoformat()
+        outcome, attempts = await self.call_result(req, on_retry)
+        if isinstance(outcome, CallError):
+            return self._error_record(req, outcome, attempts, started)
+        return self._ok_record(req, outcome, attempts, started, prices)
+
+    async def call_result(
+        self, req: CallRequest, on_retry: RetryHook | None = None
+    ) -> tuple[StreamResult | CallError, int]:
+        """Attempt with retries: the StreamResult (or the last CallError) and the attempts made."""
         attempt = 0
         while True:
             attempt += 1
             try:
-                result = await self.attempt(req)
+                return await self.attempt(req), attempt
             except CallError as err:
                 if err.retryable and attempt < self.retry.max_attempts:
                     delay = self.retry.delay(attempt, err)
@@ -123,8 +142,19 @@ class Client:
                             await maybe
                     await asyncio.sleep(delay)
                     continue
-                return self._error_record(req, err, attempt, started)
-            return self._ok_record(req, result, attempt, started, prices)
+                return err, attempt
+
+    async def converse(
+        self,
+        req: CallRequest,
+        mock: MockTools,
+        prices: Prices | None = None,
+        on_retry: RetryHook | None = None,
+    ) -> CallRecord:
+        """A multi-turn tool conversation as ONE record (see ``benchwork.client._converse``)."""
+        from benchwork.client._converse import converse
+
+        return await converse(self, req, mock, prices, on_retry)
 
     def _base(self, req: CallRequest, attempt: int, started: str) -> CallRecord:
         t = req.resolved

@@ -28,6 +28,11 @@ class LitellmPath:
         litellm = get_litellm()
         kwargs = {k: v for k, v in body.items() if k != "model"}
         kwargs.update(model=resolved.target.model, num_retries=0, max_retries=0, timeout=timeout)
+        if body.get("tools"):
+            # litellm 1.106 checks every tool request for its MCP gateway, which imports the
+            # optional 'mcp' package (absent here: "No module named 'mcp'"); plain function
+            # tools never need it, and litellm strips this internal flag before sending
+            kwargs["_skip_mcp_handler"] = True
         if resolved.api_base:
             kwargs["api_base"] = resolved.api_base
         if api_key:

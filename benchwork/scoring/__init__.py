@@ -20,7 +20,10 @@ from benchwork.scoring._base import (
 )
 from benchwork.scoring._fuzzy import Fuzzy
 from benchwork.scoring._json import JsonSchema, JsonValid
+from benchwork.scoring._judge import Judge, JudgeReference, SelfGradingWarning
+from benchwork.scoring._judge_model import JudgeModel, judge_target
 from benchwork.scoring._numeric import Numeric, extract_number
+from benchwork.scoring._panel import Panel, fleiss_kappa, panel_agreement
 from benchwork.scoring._semantic import Semantic
 from benchwork.scoring._text import Contains, Exact, NotContains, Regex, StartsWith
 from benchwork.scoring._tools import ToolArgs, ToolSelection, parse_tool_calls
@@ -32,18 +35,26 @@ __all__ = [
     "Fuzzy",
     "JsonSchema",
     "JsonValid",
+    "Judge",
+    "JudgeModel",
+    "JudgeReference",
     "NotContains",
     "Numeric",
+    "Panel",
     "Regex",
     "Score",
     "Scorer",
     "ScorerSpec",
+    "SelfGradingWarning",
     "Semantic",
     "StartsWith",
     "ToolArgs",
     "ToolSelection",
     "extract_number",
+    "fleiss_kappa",
     "get_scorer",
+    "judge_target",
+    "panel_agreement",
     "parse_tool_calls",
     "register_scorer",
     "resolve_scorers",

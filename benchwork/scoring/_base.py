@@ -53,11 +53,18 @@ class Score:
 
     ``value`` is in 0..1, or None when the call could not be scored (labels ``"error"`` or
     ``"skipped"``). ``label`` is a short verdict (``"pass"``/``"fail"``); ``explanation`` says why.
+    Scorers that call a model (LLM judges) also report that model (``judge``), its cost and
+    tokens, kept apart from the candidate's; ``meta`` holds other details (e.g. panel votes).
     """
 
     value: float | None
     label: str | None = None
     explanation: str | None = None
+    cost_usd: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    judge: str | None = None
+    meta: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         value = self.value
@@ -69,8 +76,18 @@ class Score:
         object.__setattr__(self, "explanation", _safe(self.explanation))
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"value", "label", "explanation"}``, as stored in ``CallRecord.scores``."""
-        return {"value": self.value, "label": self.label, "explanation": self.explanation}
+        """``{"value", "label", "explanation"}`` plus the judge fields that are set, as stored
+        in ``CallRecord.scores``."""
+        out: dict[str, Any] = {
+            "value": self.value,
+            "label": self.label,
+            "explanation": self.explanation,
+        }
+        for key in _EXTRA_FIELDS:
+            extra = getattr(self, key)
+            if extra is not None:
+                out[key] = extra
+        return out
 
     @classmethod
     def passed(cls, passed: bool, explanation: str | None = None) -> Score:
@@ -84,6 +101,9 @@ class Score:
     @classmethod
     def error(cls, explanation: str) -> Score:
         return cls(None, "error", explanation)
+
+
+_EXTRA_FIELDS = ("cost_usd", "input_tokens", "output_tokens", "judge", "meta")
 
 
 @runtime_checkable

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from benchwork.scoring._text import normalize_text
 
 __all__ = ["ARG_RULES", "ToolArgs", "ToolCall", "ToolSelection", "parse_tool_calls"]
 
-ARG_RULES = ("exact", "fuzzy", "contains", "numeric", "ignore")
+ARG_RULES = ("exact", "fuzzy", "contains", "numeric", "ignore", "regex", "present")
 NO_EXPECTED_CALLS = "case has no expected tool calls (case.metadata['expected_tool_calls'])"
 
 
@@ -176,6 +177,13 @@ def _matches(rule: str, got: Any, want: Any, threshold: float) -> bool:
         return similarity(_as_str(got), _as_str(want)) >= threshold
     if rule == "contains":
         return normalize_text(_as_str(want)) in normalize_text(_as_str(got))
+    if rule == "present":
+        return True
+    if rule == "regex":
+        try:
+            return re.search(str(want), _as_str(got)) is not None
+        except re.error as e:
+            raise BenchworkError(f"tool_args: bad regex {want!r}: {e}") from None
     a, b = to_number(got), to_number(want)  # numeric
     return a is not None and b is not None and math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
 
@@ -185,8 +193,10 @@ class ToolArgs(_ToolScorer):
 
     Each expected call is paired with the next unused actual call of the same name. ``mode``
     is the default comparison; ``rules`` maps an argument (``"city"`` or ``"tool.city"``) to
-    one of ``exact``, ``fuzzy``, ``contains``, ``numeric``, ``ignore``. ``exact`` ignores case
-    and whitespace and treats ``42`` and ``"42"`` as equal.
+    one of ``exact``, ``fuzzy``, ``contains``, ``numeric``, ``regex`` (the expected value is a
+    pattern, ``re.search``), ``present`` (any value), ``ignore``. A case's
+    ``metadata["tool_arg_rules"]`` (same form) overrides ``rules`` for that case. ``exact``
+    ignores case and whitespace and treats ``42`` and ``"42"`` as equal.
     """
 
     default_name = "tool_args"
@@ -203,7 +213,8 @@ class ToolArgs(_ToolScorer):
         super().__init__(name=name, expected=expected)
         if mode not in ARG_RULES or mode == "ignore":
             raise BenchworkError(
-                f"tool_args: mode {mode!r} is not one of: exact, fuzzy, contains, numeric"
+                f"tool_args: mode {mode!r} is not one of: "
+                + ", ".join(r for r in ARG_RULES if r != "ignore")
             )
         for key, rule in (rules or {}).items():
             if rule not in ARG_RULES:
@@ -213,14 +224,31 @@ class ToolArgs(_ToolScorer):
         self.mode, self.rules = mode, dict(rules or {})
         self.fuzzy_threshold = check_threshold(fuzzy_threshold, "tool_args")
 
-    def _rule(self, tool: str, arg: str) -> str:
-        return self.rules.get(f"{tool}.{arg}") or self.rules.get(arg) or self.mode
+    def _rule(self, tool: str, arg: str, case_rules: Mapping[str, str]) -> str:
+        for rules in (case_rules, self.rules):
+            rule = rules.get(f"{tool}.{arg}") or rules.get(arg)
+            if rule:
+                return rule
+        return self.mode
+
+    def _case_rules(self, case: Any) -> Mapping[str, str]:
+        rules = (case_field(case, "metadata") or {}).get("tool_arg_rules") or {}
+        if not isinstance(rules, Mapping):
+            raise BenchworkError(f"{self.name}: metadata.tool_arg_rules must be a mapping")
+        for key, rule in rules.items():
+            if rule not in ARG_RULES:
+                raise BenchworkError(
+                    f"{self.name}: metadata.tool_arg_rules: rule {rule!r} for {key!r} is not "
+                    f"one of: {', '.join(ARG_RULES)}"
+                )
+        return rules
 
     def score(self, output: str, expected: Any, case: Any, record: Any) -> Score:
         calls = self._calls(case, record)
         if isinstance(calls, Score):
             return calls
         want, got = calls
+        case_rules = self._case_rules(case)
         unused = list(got)
         total = matched = 0
         notes: list[str] = []
@@ -228,14 +256,18 @@ class ToolArgs(_ToolScorer):
             act = next((c for c in unused if c.name == exp.name), None)
             if act is not None:
                 unused.remove(act)
-            args = [(k, v) for k, v in exp.arguments.items() if self._rule(exp.name, k) != "ignore"]
+            args = [
+                (k, v)
+                for k, v in exp.arguments.items()
+                if self._rule(exp.name, k, case_rules) != "ignore"
+            ]
             total += len(args)
             if act is None or act.error:
                 if args:
                     notes.append(f"{exp.name}: {act.error if act else 'not called'}")
                 continue
             for key, value in args:
-                rule = self._rule(exp.name, key)
+                rule = self._rule(exp.name, key, case_rules)
                 if key not in act.arguments:
                     notes.append(f"{exp.name}.{key}: missing")
                 elif _matches(rule, act.arguments[key], value, self.fuzzy_threshold or 0.0):

@@ -20,9 +20,11 @@ from typing import Any
 from aiohttp import web
 
 from benchwork.sim.call import Call, schedule
+from benchwork.sim.judge import judge_reply
 from benchwork.sim.models import Fault, SimModel
-from benchwork.sim.replies import count_words, last_user_text, message_text, reply_text
+from benchwork.sim.replies import count_words, last_user_text, message_text, pieces, reply_text
 from benchwork.sim.send import Wire, drop, respond, stream
+from benchwork.sim.tools import normalize_answer, tool_pieces, tool_reply
 from benchwork.sim.wire_anthropic import AnthropicWire
 from benchwork.sim.wire_openai import OpenAIWire
 
@@ -56,7 +58,7 @@ class SimApp:
     def __init__(
         self,
         models: Iterable[SimModel],
-        answers: dict[str, str] | None = None,
+        answers: dict[str, Any] | None = None,
         require_api_key: str | None = None,
         log_limit: int | None = 100_000,
     ) -> None:
@@ -71,6 +73,7 @@ class SimApp:
         self._state = {name: _ModelState(m) for name, m in self.models.items()}
         self.require_api_key = require_api_key
         self.answers: dict[str, str] = {}
+        self.tool_answers: dict[str, dict[str, Any]] = {}
         self.set_answers(answers or {})
         self._log: collections.deque[dict[str, Any]] = collections.deque(maxlen=log_limit)
         self._log_lock = threading.Lock()
@@ -81,12 +84,29 @@ class SimApp:
         self._openai, self._anthropic = OpenAIWire(), AnthropicWire()
 
     # ----------------------------------------------------------------- public state
-    def set_answers(self, answers: dict[str, str]) -> None:
-        """Replace the prompt → expected answer map (keys also match with whitespace stripped)."""
-        known = {str(k): str(v) for k, v in answers.items() if v is not None}
+    def set_answers(self, answers: dict[str, Any]) -> None:
+        """Replace the prompt → expected answer map (keys also match with whitespace stripped).
+
+        A value may be a tool answer ``{"tool_calls": [...], "final": ...}`` (see sim/tools.py):
+        its calls go to ``tool_answers``, its ``final`` text to ``answers``.
+        """
+        known: dict[str, str] = {}
+        tools: dict[str, dict[str, Any]] = {}
+        for k, v in answers.items():
+            if v is None:
+                continue
+            v = normalize_answer(v)
+            if isinstance(v, dict):
+                tools[str(k)] = v
+                if v["final"] is not None:
+                    known[str(k)] = v["final"]
+            else:
+                known[str(k)] = v
         table = {k.strip(): v for k, v in known.items()}
         table.update(known)
-        self.answers = table  # one reference swap: safe from another thread
+        tool_table = {k.strip(): v for k, v in tools.items()}
+        tool_table.update(tools)
+        self.answers, self.tool_answers = table, tool_table  # reference swaps: thread-safe
 
     @property
     def requests(self) -> list[dict[str, Any]]:
@@ -222,13 +242,23 @@ class SimApp:
         if fault is not None and fault.kind in ("429", "500"):
             entry["status"] = int(fault.kind)
             return self._fault_error(wire, fault)
+        if fault is not None and fault.kind == "401":  # echoes the key: never logged by us
+            entry["status"] = 401
+            sent = request.headers.get("Authorization") or request.headers.get("x-api-key")
+            return self._error(wire, 401, f"Incorrect API key provided: {sent}.")
         if fault is not None and fault.kind == "hang":
             return await self._hang(request)
         prompt = entry["prompt"]
-        call.pieces, _ = reply_text(
-            call.model.name, prompt, seed, call.model.accuracy, call.model.tokens, self.answers
-        )
+        if call.model.role == "judge":  # grades the conversation instead (see sim/judge.py)
+            verdict = judge_reply(call.model, body["messages"], seed, self.answers)
+            call.pieces = pieces(verdict)
+        else:
+            call.pieces, _ = reply_text(
+                call.model.name, prompt, seed, call.model.accuracy, call.model.tokens, self.answers
+            )
         call.finish = "stop"
+        if call.model.role != "judge" and body.get("tools"):
+            self._tool_calls(call, body, prompt, seed)
         cap = _max_tokens(body)
         if cap is not None and len(call.pieces) > cap:
             call.pieces, call.finish = call.pieces[:cap], "length"
@@ -239,6 +269,21 @@ class SimApp:
         if entry["stream"]:
             return await stream(request, call, wire)
         return await respond(request, call, wire)
+
+    def _tool_calls(self, call: Call, body: dict[str, Any], prompt: str | None, seed: int) -> None:
+        """Replace the reply with tool calls (or the answer after them) when the model makes any."""
+        answer = None
+        if prompt is not None:
+            answer = self.tool_answers.get(prompt) or self.tool_answers.get(prompt.strip())
+        reply = tool_reply(call.model, body, answer, prompt, seed, call.id)
+        if reply is None:
+            return
+        text, calls = reply
+        if calls:
+            call.pieces, call.tool_index = tool_pieces(calls)
+            call.tool_calls, call.finish = calls, "tool_calls"
+        else:
+            call.pieces = text
 
     def _plan(self, body: Any, wire: Wire, t0: float) -> tuple[Call, int]:
         if not isinstance(body, dict):

@@ -10,6 +10,7 @@ import random
 from dataclasses import dataclass
 
 from benchwork.sim.models import Fault, SimModel
+from benchwork.sim.tools import SimToolCall
 
 __all__ = ["Call", "schedule"]
 
@@ -29,6 +30,8 @@ class Call:
     t0: float
     deadlines: list[float]
     include_usage: bool = False
+    tool_calls: list[SimToolCall] | None = None  # set when the reply is tool calls (see tools.py)
+    tool_index: list[int] | None = None  # for each piece, the index of its tool call
 
     @property
     def first_deadline(self) -> float:

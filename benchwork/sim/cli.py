@@ -10,7 +10,7 @@ import asyncio
 import os
 import signal
 import sys
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from benchwork.sim.server import SimServer
@@ -33,7 +33,9 @@ def _parser() -> argparse.ArgumentParser:
         "--models", metavar="FILE.yaml", help="model profiles (default: the demo models)"
     )
     p.add_argument(
-        "--answers", metavar="SUITE", help="a suite file whose expected outputs are the answers"
+        "--answers",
+        metavar="SUITE",
+        help="a suite file whose expected outputs (and expected tool calls) are the answers",
     )
     p.add_argument(
         "--require-api-key-env",
@@ -43,10 +45,13 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _answers_from_suite(path: str) -> dict[str, str]:
+def _answers_from_suite(path: str) -> dict[str, Any]:
     from benchwork.suite import Suite  # lazy: the suite module pulls in more than the server needs
 
-    return dict(Suite.load(path).expected_by_prompt())
+    suite = Suite.load(path)
+    answers: dict[str, Any] = dict(suite.expected_by_prompt())
+    answers.update(suite.expected_tools_by_prompt())  # tool answers (see benchwork.sim.tools)
+    return answers
 
 
 async def _serve(server: SimServer, ready_line: str) -> None:

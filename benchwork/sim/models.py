@@ -12,16 +12,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEMO_MODELS", "FAULT_KINDS", "Fault", "SimModel", "load_models"]
+from benchwork.sim.tools import check_tool_behavior
 
-FAULT_KINDS: tuple[str, ...] = ("429", "500", "cut", "hang", "malformed")
+__all__ = ["DEMO_MODELS", "FAULT_KINDS", "TOOL_DEMO_MODELS", "Fault", "SimModel", "load_models"]
+
+FAULT_KINDS: tuple[str, ...] = ("429", "500", "401", "cut", "hang", "malformed")
 
 
 @dataclass
 class Fault:
     """A failure injected into some requests to one model.
 
-    ``kind``: ``"429"`` / ``"500"`` (OpenAI-style error body), ``"cut"`` (some tokens, then the
+    ``kind``: ``"429"`` / ``"500"`` (OpenAI-style error body), ``"401"`` (an auth error whose
+    message echoes the credential the request carried, as careless providers do: for testing
+    that keys never reach disk), ``"cut"`` (some tokens, then the
     connection is dropped), ``"hang"`` (nothing is ever sent), ``"malformed"`` (some tokens, then
     a line that is not JSON and the end of the stream, without ``[DONE]``).
     ``rate`` is the probability per request (seeded, so reruns agree); ``first`` limits the fault
@@ -61,7 +65,10 @@ class SimModel:
     Content token ``i`` (0-based) is sent at ``ttft_s + i * itl_s`` after the request arrived,
     each gap moved by a seeded uniform ``±jitter_s``. ``tokens`` is the length of the filler reply
     to a prompt with no known answer; ``accuracy`` the chance of a right answer to a known one.
-    Prices are advertised USD per million tokens (None when unknown).
+    Prices are advertised USD per million tokens (None when unknown). ``tool_behavior`` says
+    what it does when a request offers tools (see ``benchwork.sim.tools``). ``role="judge"``
+    makes it grade instead of answer, with ``malformed_rate`` and ``position_bias`` (see
+    ``benchwork.sim.judge``).
     """
 
     name: str
@@ -74,6 +81,10 @@ class SimModel:
     output_per_mtok: float | None = None
     faults: list[Fault] = field(default_factory=list)
     seed: int = 0
+    tool_behavior: str | dict[str, float] = "right"
+    role: str = "chat"
+    malformed_rate: float = 0.0
+    position_bias: float = 0.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
@@ -89,6 +100,11 @@ class SimModel:
         if not _is_int(self.seed):
             raise ValueError(f"'seed' must be a whole number, not {self.seed!r}")
         self.faults = [f if isinstance(f, Fault) else Fault(**f) for f in self.faults]
+        self.tool_behavior = check_tool_behavior(self.tool_behavior)
+        if self.role not in ("chat", "judge"):
+            raise ValueError(f"'role' must be 'chat' or 'judge', not {self.role!r}")
+        _check_number("malformed_rate", self.malformed_rate, 0.0, 1.0)
+        _check_number("position_bias", self.position_bias, 0.0, 1.0)
 
 
 def _is_int(value: Any) -> bool:
@@ -119,6 +135,29 @@ DEMO_MODELS: list[SimModel] = [
 ]
 # fmt: on
 """Three profiles that differ in speed, accuracy and price: the built-in demo provider."""
+
+# fmt: off
+TOOL_DEMO_MODELS: list[SimModel] = [
+    SimModel(
+        "tool-ace", ttft_s=0.12, itl_s=0.01, jitter_s=0.001, tool_behavior="right",
+        input_per_mtok=3.0, output_per_mtok=15.0, seed=11,
+    ),
+    SimModel(
+        "tool-mixed", ttft_s=0.06, itl_s=0.006, jitter_s=0.0006, accuracy=0.9,
+        tool_behavior={"right": 0.6, "wrong_args": 0.2, "wrong_tool": 0.2},
+        input_per_mtok=0.5, output_per_mtok=1.5, seed=12,
+    ),
+    SimModel(
+        "tool-sloppy", ttft_s=0.05, itl_s=0.005, jitter_s=0.0005, tool_behavior="wrong_args",
+        input_per_mtok=0.1, output_per_mtok=0.4, seed=13,
+    ),
+    SimModel(
+        "tool-shy", ttft_s=0.04, itl_s=0.004, jitter_s=0.0004, tool_behavior="none",
+        input_per_mtok=0.1, output_per_mtok=0.4, seed=14,
+    ),
+]
+# fmt: on
+"""Four profiles with different tool-calling behaviour: the provider of ``benchwork demo --tools``."""
 
 _MODEL_FIELDS = {f.name for f in dataclasses.fields(SimModel)}
 _FAULT_FIELDS = {f.name for f in dataclasses.fields(Fault)}

@@ -13,6 +13,7 @@ from typing import Any
 __all__ = [
     "count_words",
     "is_correct",
+    "is_tool_results",
     "last_user_text",
     "message_text",
     "pieces",
@@ -58,6 +59,8 @@ def message_text(content: Any) -> str:
                 parts.append(part)
             elif isinstance(part, dict) and isinstance(part.get("text"), str):
                 parts.append(part["text"])
+            elif isinstance(part, dict) and part.get("type") == "tool_result":
+                parts.append(message_text(part.get("content")))  # Anthropic's tool results
         return "\n".join(parts)
     return ""
 
@@ -69,10 +72,23 @@ def count_words(content: Any) -> int:
     return len(message_text(content).split())
 
 
+def is_tool_results(content: Any) -> bool:
+    """Whether a message ``content`` is nothing but Anthropic ``tool_result`` blocks."""
+    return (
+        isinstance(content, list)
+        and bool(content)
+        and all(isinstance(p, dict) and p.get("type") == "tool_result" for p in content)
+    )
+
+
 def last_user_text(messages: list[Any]) -> str | None:
-    """The text of the last message whose role is ``user``, or None when there is none."""
+    """The text of the last ``user`` message that is not just tool results, or None."""
     for message in reversed(messages):
-        if isinstance(message, dict) and message.get("role") == "user":
+        if (
+            isinstance(message, dict)
+            and message.get("role") == "user"
+            and not is_tool_results(message.get("content"))
+        ):
             return message_text(message.get("content"))
     return None
 

@@ -46,11 +46,15 @@ async def stream(request: web.Request, call: Call, wire: Wire) -> web.StreamResp
     """
     loop = asyncio.get_running_loop()
     resp = web.StreamResponse(headers=_SSE_HEADERS)
-    await resp.prepare(request)
+    try:
+        await resp.prepare(request)
+    except ConnectionError:  # the client went away before the headers (e.g. a cancelled run)
+        return resp
     stop_after = call.stop_after
     pieces = call.pieces if stop_after is None else call.pieces[:stop_after]
     deadlines = call.deadlines
     pre, post = wire.token_affixes(call)
+    tools = call.tool_calls is not None  # tool-call tokens are rendered by the wire one by one
     out: list[bytes] = [wire.start(call)]
     try:
         for i, piece in enumerate(pieces):
@@ -60,7 +64,7 @@ async def stream(request: web.Request, call: Call, wire: Wire) -> web.StreamResp
                     await resp.write(b"".join(out))
                     out.clear()
                 await asyncio.sleep(delay)
-            out.append(wire.token(pre, post, piece))
+            out.append(wire.tool_chunk(call, i) if tools else wire.token(pre, post, piece))
         if stop_after is None:
             if not pieces and call.model.ttft_s > 0:
                 await resp.write(b"".join(out))

@@ -25,7 +25,8 @@ _SHUTDOWN_TIMEOUT_S = 0.25
 class SimServer:
     """An OpenAI-compatible (and Anthropic Messages) streaming server with simulated models.
 
-    ``answers`` maps the last user message of a request to its right answer; ``port=0`` picks a
+    ``answers`` maps the last user message of a request to its right answer (or to a tool answer
+    ``{"tool_calls": [...], "final": ...}``, see ``benchwork.sim.tools``); ``port=0`` picks a
     free port; with ``require_api_key`` a request must carry ``Authorization: Bearer <key>`` (or
     ``x-api-key``). Use ``start()``/``stop()``, ``with SimServer(...) as sim:``, or, inside a
     running loop that should host the server itself, ``await astart()``/``await astop()``.
@@ -34,7 +35,7 @@ class SimServer:
     def __init__(
         self,
         models: Iterable[SimModel] = DEMO_MODELS,
-        answers: dict[str, str] | None = None,
+        answers: dict[str, Any] | None = None,
         port: int = 0,
         require_api_key: str | None = None,
         log_limit: int | None = 100_000,
@@ -81,8 +82,8 @@ class SimServer:
         """Forget logged requests; numbering restarts at 1."""
         self._app.reset_log()
 
-    def set_answers(self, answers: dict[str, str]) -> None:
-        """Replace the prompt → expected answer map, also while running."""
+    def set_answers(self, answers: dict[str, Any]) -> None:
+        """Replace the prompt → expected answer map (values may be tool answers), also while running."""
         self._app.set_answers(answers)
 
     def __repr__(self) -> str:

@@ -6,10 +6,12 @@ simulator must stream thousands of calls per second on one core.
 
 from __future__ import annotations
 
+import json
 from json.encoder import encode_basestring_ascii as _q
 from typing import Any
 
 from benchwork.sim.call import Call
+from benchwork.sim.tools import arguments_sent
 
 __all__ = ["OpenAIWire"]
 
@@ -52,6 +54,25 @@ class OpenAIWire:
         """One content chunk carrying one token."""
         return (pre + _q(piece) + post).encode()
 
+    def tool_chunk(self, call: Call, k: int) -> bytes:
+        """Token ``k`` of a tool-call reply: a call's id and name first, then its arguments."""
+        assert call.tool_calls is not None and call.tool_index is not None
+        i = call.tool_index[k]
+        if k == 0 or call.tool_index[k - 1] != i:
+            tc = call.tool_calls[i]
+            frag: dict[str, Any] = {
+                "index": i,
+                "id": tc.id,
+                "type": "function",
+                "function": {"name": tc.name, "arguments": ""},
+            }
+        else:
+            frag = {"index": i, "function": {"arguments": call.pieces[k]}}
+        return (
+            f'data: {self._head(call)}"choices":[{{"index":0,"delta":{{"tool_calls":'
+            f'[{json.dumps(frag, separators=(",", ":"))}]}},"finish_reason":null}}]}}\n\n'
+        ).encode()
+
     def end(self, call: Call, sent: int) -> bytes:
         """The finish chunk, the usage chunk when asked for, and ``[DONE]``."""
         head = self._head(call)
@@ -67,6 +88,20 @@ class OpenAIWire:
     def body(self, call: Call) -> dict[str, Any]:
         """The whole non-streamed ``chat.completion`` response."""
         n = len(call.pieces)
+        message: dict[str, Any] = {"role": "assistant", "content": "".join(call.pieces)}
+        if call.tool_calls is not None and call.tool_index is not None:
+            message["content"] = None
+            message["tool_calls"] = [
+                {
+                    "id": tc.id,
+                    "type": "function",
+                    "function": {
+                        "name": tc.name,
+                        "arguments": arguments_sent(call.pieces, call.tool_index, i),
+                    },
+                }
+                for i, tc in enumerate(call.tool_calls)
+            ]
         return {
             "id": f"chatcmpl-{call.id}",
             "object": "chat.completion",
@@ -75,7 +110,7 @@ class OpenAIWire:
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": "".join(call.pieces)},
+                    "message": message,
                     "finish_reason": call.finish,
                 }
             ],

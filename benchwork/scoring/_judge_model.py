@@ -1,0 +1,293 @@
+"""A judge model: a ``Target`` called through the ``Client`` and the ``CallCache``, re-asked once.
+
+Judge calls take the candidates' path exactly (same client, retries, prices, cache key
+rules), so a rescore or rerun answers from the cache and costs nothing. Inside a run the
+runner hands its own cache and cache mode to the judge (``bind_run``); on its own a judge
+uses ``cache_dir`` or the default cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchwork.errors import BenchworkError
+from benchwork.target import Target
+
+__all__ = [
+    "JUDGE_API_BASE_ENV",
+    "JUDGE_MODEL_ENV",
+    "JudgeModel",
+    "JudgeReply",
+    "JudgeSpec",
+    "judge_target",
+]
+
+JUDGE_MODEL_ENV = "BENCHWORK_JUDGE_MODEL"
+JUDGE_API_BASE_ENV = "BENCHWORK_JUDGE_API_BASE"
+
+#: What a judge can be given as: a Target, a target dict, a model id, or a JudgeModel.
+JudgeSpec = Any
+
+#: Reads a reply: ``(value, reasoning, problem)``; value None means unusable.
+Reader = Callable[[str | None], tuple[Any, str | None, str | None]]
+
+
+def judge_target(
+    judge: JudgeSpec = None,
+    *,
+    model: str | None = None,
+    api_base: str | None = None,
+    api_key_env: str | None = None,
+) -> Target:
+    """A Target from ``judge`` (Target, dict, model id) or ``model``/``api_base``, else the
+    ``BENCHWORK_JUDGE_MODEL`` / ``BENCHWORK_JUDGE_API_BASE`` environment variables.
+
+    A judge given as a model id is called at temperature 0.
+    """
+    if isinstance(judge, JudgeModel):
+        return judge.target
+    if isinstance(judge, Target):
+        return judge
+    if isinstance(judge, Mapping):
+        data = dict(judge)
+        if api_base is not None:
+            data.setdefault("api_base", api_base)
+        if api_key_env is not None:
+            data.setdefault("api_key_env", api_key_env)
+        return Target.from_dict(data, source="judge")
+    if judge is not None and not isinstance(judge, str):
+        raise BenchworkError(
+            f"judge must be a Target, a target dict or a model id, not {type(judge).__name__}"
+        )
+    model = judge or model or os.environ.get(JUDGE_MODEL_ENV)
+    if not model:
+        raise BenchworkError(
+            "an LLM judge needs a judge model: pass judge='openai/gpt-4o-mini' (plus api_base=... "
+            f"for a local server), a Target, or set {JUDGE_MODEL_ENV}"
+        )
+    if api_base is None and not judge and os.environ.get(JUDGE_API_BASE_ENV):
+        api_base = os.environ[JUDGE_API_BASE_ENV]
+    return Target(model, api_base=api_base, api_key_env=api_key_env, params={"temperature": 0})
+
+
+@dataclass
+class JudgeReply:
+    """The outcome of one judgement (one ask, plus the re-ask if the first reply was unusable)."""
+
+    value: Any = None
+    reasoning: str | None = None
+    error: str | None = None
+    raw: str | None = None
+    asks: int = 0
+    requests: int = 0  #: asks that were not answered from the cache
+    cost_usd: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    records: list[Any] = field(default_factory=list, repr=False)
+
+    def add(self, record: Any) -> None:
+        """Count one judge call's tokens and cost (cost unknown if any call's is)."""
+        first = not self.records
+        self.records.append(record)
+        self.asks += 1
+        self.requests += not record.cached
+        for name in ("cost_usd", "input_tokens", "output_tokens"):
+            mine, theirs = getattr(self, name), getattr(record, name)
+            if theirs is None:
+                setattr(self, name, None)
+            elif first or mine is not None:
+                setattr(self, name, (mine or 0) + theirs)
+
+
+class _Slot:
+    """One event loop's client and concurrency limit, closed when its last user leaves."""
+
+    def __init__(self, client: Any, limit: int) -> None:
+        self.client, self.sem, self.users = client, asyncio.Semaphore(limit), 0
+
+
+_UNSET: Any = object()
+
+
+class JudgeModel:
+    """A judge target plus how it is called: client per event loop, cache, concurrency."""
+
+    def __init__(
+        self,
+        target: Target,
+        *,
+        cache_dir: str | Path | None = None,
+        cache: str = "use",
+        retry: Any = None,
+    ) -> None:
+        from benchwork.cache import check_mode
+
+        self.target = target
+        self.cache_mode = check_mode(cache)
+        self.retry = retry
+        self._cache_dir = cache_dir
+        self._cache: Any = _UNSET  # a CallCache, None (no caching) or unset (open lazily)
+        self._bound = False
+        self._resolved: Any = None
+        self._prices: Any = _UNSET
+        self._slots: dict[asyncio.AbstractEventLoop, _Slot] = {}
+
+    @property
+    def name(self) -> str:
+        return self.target.name or self.target.model
+
+    @property
+    def model(self) -> str:
+        return self.target.model
+
+    def bind_run(self, cache: Any, cache_mode: str) -> None:
+        """Use a run's cache and cache mode (unless this judge was given a ``cache_dir``).
+
+        Also resolves the target and its prices now, so nothing slow happens mid-run.
+        """
+        if self._cache_dir is None:
+            self._cache, self.cache_mode, self._bound = cache, cache_mode, True
+        self.prepare()
+
+    def prepare(self) -> None:
+        """Resolve the target (provider, base URL) and look up its prices."""
+        from benchwork.pricing import prices_for
+
+        if self._resolved is None:
+            self._resolved = self.target.resolve()
+        if self._prices is _UNSET:
+            self._prices = prices_for(self.target)
+
+    def _call_cache(self) -> Any:
+        if self.cache_mode == "off":
+            return None
+        if self._cache is _UNSET:
+            from benchwork.cache import CallCache
+            from benchwork.redact import Redactor
+
+            env = self.target.api_key_env
+            redactor = Redactor.from_env_names([env] if env else [])
+            self._cache = CallCache(self._cache_dir, redactor=redactor)
+        return self._cache
+
+    @contextlib.asynccontextmanager
+    async def _client(self) -> AsyncIterator[Any]:
+        from benchwork.client import Client
+
+        loop = asyncio.get_running_loop()
+        slot = self._slots.get(loop)
+        if slot is None:
+            slot = self._slots[loop] = _Slot(Client(self.retry), self.target.concurrency)
+        slot.users += 1
+        try:
+            async with slot.sem:
+                yield slot.client
+        finally:
+            slot.users -= 1
+            if slot.users == 0 and self._slots.get(loop) is slot:
+                del self._slots[loop]
+                await slot.client.close()
+
+    async def call(self, messages: list[dict[str, Any]], case_id: str) -> Any:
+        """One judge call (a CallRecord), answered from the cache when it can be."""
+        from benchwork.cache import cache_key
+        from benchwork.client import CallRequest
+        from benchwork.schema import CallRecord
+
+        self.prepare()
+        t = self.target
+        key, components = cache_key(
+            model=t.model,
+            api_base=self._resolved.api_base,
+            messages=messages,
+            params=t.params,
+            tool_choice=t.params.get("tool_choice"),
+            response_format=t.params.get("response_format"),
+            repeat=0,
+        )
+        cache = self._call_cache()
+        if cache is not None and self.cache_mode in ("use", "replay"):
+            hit = cache.get(key)
+            if hit is not None:
+                return CallRecord.from_dict({**hit, "run_id": "judge", "cached": True})
+        req = CallRequest("judge", case_id, self._resolved, messages, cache_key=key)
+        if self.cache_mode == "replay":
+            return CallRecord(
+                run_id="judge",
+                case_id=case_id,
+                target=self.name,
+                model=t.model,
+                status="error",
+                error_type="cache_miss",
+                error_message="replay mode: this judge call is not in the cache",
+            )
+        async with self._client() as client:
+            record = await client.call(req, self._prices)
+        if cache is not None and record.status == "ok" and self.cache_mode in ("use", "refresh"):
+            row = record.to_dict()
+            await asyncio.to_thread(
+                cache.put, key, components, row, case_id=case_id, target=f"judge:{self.name}"
+            )
+        return record
+
+    async def ask(
+        self,
+        messages: list[dict[str, Any]],
+        read: Reader,
+        correction: Callable[[str], str],
+        *,
+        case_id: str,
+    ) -> JudgeReply:
+        """Ask; if the reply is unusable, re-ask ONCE (bad reply + correction appended)."""
+        reply = JudgeReply()
+        try:
+            return await self._ask(reply, messages, read, correction, case_id)
+        finally:  # a provider may echo the key in an error: never let it reach a score
+            if reply.error and self.target.api_key_env:
+                from benchwork.redact import Redactor
+
+                reply.error = Redactor.from_env_names([self.target.api_key_env]).scrub(reply.error)
+
+    async def _ask(
+        self,
+        reply: JudgeReply,
+        messages: list[dict[str, Any]],
+        read: Reader,
+        correction: Callable[[str], str],
+        case_id: str,
+    ) -> JudgeReply:
+        convo = list(messages)
+        for attempt in range(2):
+            record = await self.call(convo, case_id)
+            reply.add(record)
+            if record.status != "ok":
+                detail = record.error_message or record.error_type or "error"
+                reply.error = f"judge call failed: {record.error_type}: {detail}"[:500]
+                return reply
+            reply.raw = record.output_text
+            value, reasoning, problem = read(record.output_text)
+            if value is not None:
+                reply.value, reply.reasoning, reply.error = value, reasoning, None
+                return reply
+            reply.error = f"judge output unparseable: {problem}"
+            if attempt == 0:
+                convo = [
+                    *convo,
+                    {"role": "assistant", "content": record.output_text or ""},
+                    {"role": "user", "content": correction(problem or "unusable reply")},
+                ]
+        return reply
+
+    def to_dict(self) -> dict[str, Any]:
+        """The judge's target as a plain dict (how manifests record it)."""
+        return self.target.to_dict()
+
+    def __repr__(self) -> str:
+        base = f", api_base={self.target.api_base!r}" if self.target.api_base else ""
+        return f"JudgeModel({self.target.model!r}{base})"

@@ -1,0 +1,219 @@
+"""RunProgress in a real JupyterLab, driven by headless Debian Chromium through Playwright.
+
+Recipe from JUPYTER.md: one server per session with fresh config/runtime/settings dirs, open
+``/lab/tree/X.ipynb?reset``, run all cells, then wait for the widget's own DOM and assert on text
+the *Python side* wrote (counts, status), so the test proves the kernel ⇄ browser round trip.
+Skipped only when /usr/bin/chromium or the playwright package is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"{CHROMIUM} not found (apt-get install -y chromium)", allow_module_level=True)
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright not installed (pip install playwright)"
+)
+nbformat = pytest.importorskip("nbformat")
+
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+SETUP = """
+import os
+import benchwork as bw
+from benchwork.sim import SimModel, SimServer
+from benchwork.widgets import RunProgress
+
+suite = bw.Suite.from_records(
+    [{"id": f"c{i}", "input": f"Spell {i} in words.", "expected": f"n{i}"} for i in range(16)],
+    name="browser-suite",
+)
+sim = SimServer(
+    [SimModel("quick-a", ttft_s=0.05, itl_s=0.01, tokens=3, seed=1),
+     SimModel("quick-b", ttft_s=0.08, itl_s=0.01, tokens=3, accuracy=0.5, seed=2),
+     SimModel("crawl", ttft_s=0.6, itl_s=0.02, tokens=3, seed=3)],
+    answers=suite.expected_by_prompt(),
+).start()
+
+def targets(*names, concurrency=4):
+    return [bw.Target(f"openai/{n}", name=n, api_base=sim.base_url, api_key_env="SIM_KEY",
+                      concurrency=concurrency) for n in names]
+"""
+
+CELLS = [
+    SETUP,
+    'first = bw.start(suite, targets("quick-a", "quick-b"), cache="off", progress=False)\n'
+    "RunProgress(first)",
+    'r1 = await first\nprint("first-run", r1.status, r1.results.height)',
+    'second = bw.start(suite, targets("crawl", concurrency=1), cache="off", progress=False)\n'
+    "RunProgress(second)",
+    "r2 = await second\n"
+    'journal = (r2.path / "journal.jsonl").read_text().splitlines()\n'
+    'print("second-run", r2.status, r2.results.height, len(journal), second.progress.total)',
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A JupyterLab server (URL, root dir) with fresh config, runtime and settings dirs."""
+    base = tmp_path_factory.mktemp("lab")
+    root = base / "root"
+    root.mkdir()
+    settings = base / "settings"
+    notify = settings / "@jupyterlab" / "apputils-extension"
+    notify.mkdir(parents=True)
+    (notify / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(base / "config"),
+        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(settings),
+        "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
+        "BENCHWORK_HOME": str(base / "bw-home"),
+        "BENCHWORK_CACHE_DIR": str(base / "bw-cache"),
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    }
+    port = _free_port()
+    log = open(base / "server.log", "w")  # closed in the finally below
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            "--allow-root",
+            f"--ServerApp.root_dir={root}",
+            "--IdentityProvider.token=",
+            "--ServerApp.password=",
+            "--LabApp.expose_app_in_browser=True",
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--LabApp.extension_manager=readonly",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/status", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    pytest.fail(f"JupyterLab did not start:\n{(base / 'server.log').read_text()}")
+                time.sleep(0.2)
+        yield url, root
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _write_notebook(path: Path, cells: list[str]) -> None:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+
+
+def test_run_progress_widget_counts_and_cancel_round_trip(lab, tmp_path: Path) -> None:
+    url, root = lab
+    _write_notebook(root / "progress.ipynb", CELLS)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 1100})
+        try:
+            page.goto(f"{url}/lab/tree/progress.ipynb?reset", wait_until="domcontentloaded")
+            page.wait_for_function(
+                "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session"
+                "?.kernel?.status === 'idle'",
+                timeout=60_000,
+            )
+            # fire and forget: the last cell awaits the second run until it is cancelled
+            page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+
+            widgets = page.locator(".benchwork-progress")
+            first, second = widgets.nth(0), widgets.nth(1)
+            first.wait_for(timeout=60_000)
+            # the first run: the counts text (written by the Python side) reaches the total
+            sync_api.expect(first.locator(".benchwork-counts")).to_contain_text(
+                "32/32 calls", timeout=30_000
+            )
+            sync_api.expect(first.locator(".benchwork-status")).to_have_text("finished")
+            sync_api.expect(first.locator(".benchwork-target")).to_have_count(2)
+            sync_api.expect(first.locator(".benchwork-cancel")).to_be_hidden()
+            sync_api.expect(page.get_by_text("first-run finished 32")).to_be_visible()
+
+            # the second, slower run: click Cancel once a row or two are in
+            second.wait_for(timeout=30_000)
+            sync_api.expect(second.locator(".benchwork-status")).to_have_text("running")
+            sync_api.expect(second.locator(".benchwork-counts")).to_contain_text(
+                "2/16 calls", timeout=20_000
+            )
+            page.screenshot(path=str(tmp_path / "running.png"))
+            second.locator(".benchwork-cancel").click()
+
+            # Python cancelled the run and says so: in the widget and in the awaiting cell
+            sync_api.expect(second.locator(".benchwork-status")).to_have_text(
+                "cancelled", timeout=15_000
+            )
+            out = page.get_by_text("second-run cancelled")
+            sync_api.expect(out).to_be_visible(timeout=15_000)
+            _, status, rows, journal_lines, total = out.inner_text().split()
+            assert status == "cancelled"
+            assert rows == journal_lines and 2 <= int(rows) < int(total) == 16
+            page.screenshot(path=str(tmp_path / "widgets.png"))
+            if os.environ.get("BENCHWORK_SCREENSHOTS"):
+                dest = Path(os.environ["BENCHWORK_SCREENSHOTS"])
+                dest.mkdir(parents=True, exist_ok=True)
+                for name in ("running.png", "widgets.png"):
+                    shutil.copy(tmp_path / name, dest / name)
+        finally:
+            try:
+                page.evaluate(
+                    "async () => await window.jupyterapp.commands.execute('kernelmenu:shutdown')"
+                )
+            except Exception:
+                pass
+            browser.close()
