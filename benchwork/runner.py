@@ -189,7 +189,7 @@ class Session:
             for pc in calls
             if not pc.request.warmup
             and pc.ident not in self._skip
-            and self.cache.get(pc.request.cache_key or "") is None
+            and (pc.request.cache_key or "") not in self.cache  # no value read: cheap
         ]
         if missing:
             r = missing[0].request

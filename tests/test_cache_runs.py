@@ -130,6 +130,33 @@ def test_repeats_are_distinct_cache_entries(sim, dirs):
     )
 
 
+def test_refresh_off_and_warmups_go_to_the_network(sim, dirs):
+    suite, target = _suite(3), _target(sim)
+    bw.run_sync(suite, [target], progress=False, **dirs)
+    with CallCache(dirs["cache_dir"]) as cache:
+        before = cache.stats()
+    sim.reset_log()
+    fresh = bw.run_sync(suite, [target], cache="refresh", progress=False, **dirs)
+    assert len(sim.requests) == 3 and not fresh.results["cached"].any()
+    with CallCache(dirs["cache_dir"]) as cache:
+        after = cache.stats()
+        assert all(k in cache for k in fresh.results["cache_key"])
+    assert before["entries"] == after["entries"] == 3
+    assert after["oldest"] > before["newest"], "refresh rewrote every entry"
+
+    sim.reset_log()
+    off = bw.run_sync(suite, [target], cache="off", progress=False, **dirs)
+    assert len(sim.requests) == 3 and not off.results["cached"].any()
+    assert off.manifest["cache_dir"] is None
+
+    sim.reset_log()
+    warm = bw.run_sync(suite, [target], warmup=2, progress=False, **dirs)
+    assert len(sim.requests) == 2, "warm-ups are sent even when every call is cached"
+    rows = warm.results
+    assert rows.filter(pl.col("warmup"))["cached"].to_list() == [False, False]
+    assert rows.filter(~pl.col("warmup"))["cached"].all()
+
+
 # -- (d) replay: a miss is an error naming the call; nothing is sent -------------------------
 
 
