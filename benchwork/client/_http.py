@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 import aiohttp
+import orjson
 
 from benchwork.client._errors import CallError, error_type_for_status, parse_retry_after
 from benchwork.client._stream import StreamResult
@@ -19,7 +20,7 @@ from benchwork.client._stream import StreamResult
 __all__ = ["HttpPath"]
 
 _perf = time.perf_counter
-_loads = json.loads
+_loads = orjson.loads  # ~3x faster than json.loads on stream chunks (the hot path)
 
 
 class HttpPath:
@@ -51,7 +52,7 @@ class HttpPath:
         headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
-        payload = json.dumps(body, ensure_ascii=False).encode()
+        payload = orjson.dumps(body)
         url = f"{api_base}/chat/completions"
         result = StreamResult(t0=_perf())
         try:
