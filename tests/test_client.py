@@ -180,3 +180,22 @@ def test_litellm_path_yields_the_same_fields_as_the_lean_path():
         assert a[key] == b[key], key
     assert a["output_text"] == "4" and a["score_exact"] == 1.0
     assert b["ttft_s"] >= 0.05 and b["provider"] == "anthropic"
+
+
+def test_tokens_are_estimated_and_flagged_when_the_server_sends_no_usage():
+    model = SimModel("quiet", ttft_s=0, itl_s=0.005, tokens=12, sends_usage=False)
+    with SimServer([model, SimModel("loud", ttft_s=0, itl_s=0, tokens=12)]) as sim:
+        quiet = bw.Target("openai/quiet", name="quiet", api_base=sim.base_url,
+                          input_per_mtok=1, output_per_mtok=1)  # fmt: skip
+        loud = bw.Target("openai/loud", name="loud", api_base=sim.base_url)
+        run = bw.run_sync(
+            _suite(1, "tell me something"), [quiet, loud], cache="off", progress=False
+        )
+    rows = {r["target"]: r for r in run.results.iter_rows(named=True)}
+    q, loud_row = rows["quiet"], rows["loud"]
+    assert q["tokens_estimated"] is True and loud_row["tokens_estimated"] is False
+    assert loud_row["output_tokens"] == 12 and q["chunks"] == 12
+    # litellm's tokenizer on "lorem ipsum ..." words: close to, not necessarily equal to, 12
+    assert 8 <= q["output_tokens"] <= 30 and q["input_tokens"] >= 3
+    assert q["output_tps"] is not None  # computed from the estimated count
+    assert q["cost_usd"] == pytest.approx((q["input_tokens"] + q["output_tokens"]) * 1e-6)

@@ -304,7 +304,9 @@ class SimApp:
         if wire is self._anthropic:
             prompt_tokens += count_words(message_text(body.get("system")))
         options = body.get("stream_options")
-        include_usage = isinstance(options, dict) and options.get("include_usage") is True
+        include_usage = (
+            model.sends_usage and isinstance(options, dict) and options.get("include_usage") is True
+        )
         fault = self._pick_fault(model)
         call = Call(
             id=f"{self._id_prefix}{next(self._ids)}",

@@ -68,7 +68,8 @@ class SimModel:
     Prices are advertised USD per million tokens (None when unknown). ``tool_behavior`` says
     what it does when a request offers tools (see ``benchwork.sim.tools``). ``role="judge"``
     makes it grade instead of answer, with ``malformed_rate`` and ``position_bias`` (see
-    ``benchwork.sim.judge``).
+    ``benchwork.sim.judge``). ``sends_usage=False`` ignores ``include_usage``, like servers
+    that never report token counts (clients must then estimate them).
     """
 
     name: str
@@ -85,6 +86,7 @@ class SimModel:
     role: str = "chat"
     malformed_rate: float = 0.0
     position_bias: float = 0.0
+    sends_usage: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
