@@ -137,7 +137,10 @@ def _import(args: argparse.Namespace) -> int:
 
 def _cache(args: argparse.Namespace) -> int:
     from benchwork.cache import CallCache
+    from benchwork.errors import BenchworkError
 
+    if args.cache_command == "prune" and not args.older_than >= 0:
+        raise BenchworkError(f"--older-than must be a number of days >= 0, not {args.older_than:g}")
     with CallCache(args.cache_dir) as cache:
         if args.cache_command == "stats":
             s = cache.stats()

@@ -43,7 +43,10 @@ def why_missed(
             names = ", ".join(repr(t.name) for t in targets)
             raise BenchworkError(f"run {run_id} has no target {target!r}; its targets: {names}")
         chosen = matches[0]
-    case = suite[case_id]
+    try:
+        case = suite[case_id]
+    except KeyError as exc:  # unknown id: one clear line, with the ids that exist
+        raise BenchworkError(f"run {run_id}: {exc.args[0]}") from None
     resolved = chosen.resolve()
     key, components = cache_key(
         model=chosen.model,

@@ -131,3 +131,20 @@ def test_ctrl_c_keeps_finished_rows_and_says_how_to_resume(tmp_path):
     assert 6 <= len(rows) < 60
     assert manifest["calls"] == len(rows)
     assert all(json.loads(r)["status"] == "ok" for r in rows)
+
+
+def test_cache_why_with_an_unknown_case_is_one_clear_line(tmp_path, sim, capsys):
+    suite = tmp_path / "s.yaml"
+    suite.write_text("name: s\ncases:\n  - id: a\n    input: hi\n")
+    assert main(["run", str(suite), "-m", "openai/m", "--api-base", sim.base_url, "--quiet"]) == 0
+    run_id = json.loads(_cli("runs", "--json").stdout)[0]["run_id"]
+    capsys.readouterr()
+    assert main(["cache", "why", run_id, "--case", "zz"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("benchwork: error:") and "'zz'" in err and "'a'" in err
+    assert len(err.splitlines()) == 1
+
+
+def test_prune_refuses_a_negative_age(capsys):
+    assert main(["cache", "prune", "--older-than", "-1"]) == 2
+    assert "--older-than must be a number of days >= 0" in capsys.readouterr().err
