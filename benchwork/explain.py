@@ -23,7 +23,9 @@ def why_missed(
 
     The run's own entry is left out: the question is why the call did not reuse an older one.
     """
-    from benchwork.cache import CacheWhy, CallCache, cache_key
+    from benchwork.cache import CacheWhy, CallCache
+    from benchwork.client import MockTools
+    from benchwork.plan import call_key
     from benchwork.store import RunStore
     from benchwork.suite import Suite
     from benchwork.target import Target
@@ -47,17 +49,8 @@ def why_missed(
         case = suite[case_id]
     except KeyError as exc:  # unknown id: one clear line, with the ids that exist
         raise BenchworkError(f"run {run_id}: {exc.args[0]}") from None
-    resolved = chosen.resolve()
-    key, components = cache_key(
-        model=chosen.model,
-        api_base=resolved.api_base,
-        messages=suite.messages(case),
-        params=chosen.params,
-        tools=case.tools,
-        tool_choice=chosen.params.get("tool_choice"),
-        response_format=chosen.params.get("response_format"),
-        repeat=repeat,
-    )
+    mock = MockTools.from_metadata(case.metadata, case.id) if case.tools else None
+    key, components = call_key(chosen.resolve(), suite.messages(case), case.tools, mock, repeat)
     for row in store.records(run_id):  # the call hit in this run: say so, no nearest entry
         if (
             row.get("cached")

@@ -9,7 +9,7 @@ from benchwork.client import CallRequest, MockTools
 from benchwork.suite import Case, Suite
 from benchwork.target import ResolvedTarget
 
-__all__ = ["PlannedCall", "plan_calls"]
+__all__ = ["PlannedCall", "call_key", "plan_calls"]
 
 
 @dataclass
@@ -30,6 +30,33 @@ class PlannedCall:
         return (r.case_id, r.resolved.target.name or "", r.repeat, r.warmup)
 
 
+def call_key(
+    rt: ResolvedTarget,
+    messages: list[dict[str, Any]],
+    tools: list[dict[str, Any]] | None,
+    mock: MockTools | None,
+    repeat: int,
+) -> tuple[str, dict[str, Any]]:
+    """The cache key of one measured call and its components (the planner and ``cache why``)."""
+    from benchwork.cache import cache_key, key_for_components
+
+    params = rt.target.params
+    key, components = cache_key(
+        model=rt.target.model,
+        api_base=rt.api_base,
+        messages=messages,
+        params=params,
+        tools=tools,
+        tool_choice=params.get("tool_choice"),
+        response_format=params.get("response_format"),
+        repeat=repeat,
+    )
+    if mock is not None:  # a conversation: its mock tool results shape the answer
+        components = {**components, **mock.key_components()}
+        key = key_for_components(components)
+    return key, components
+
+
 def plan_calls(
     suite: Suite,
     resolved: list[ResolvedTarget],
@@ -39,8 +66,6 @@ def plan_calls(
     warmup: int,
 ) -> dict[str, list[PlannedCall]]:
     """Calls per target name: ``warmup`` warm-ups (cycling cases), then cases × repeats."""
-    from benchwork.cache import cache_key, key_for_components
-
     messages = {case.id: suite.messages(case) for case in suite.cases}
     mocks = {
         case.id: MockTools.from_metadata(case.metadata, case.id) if case.tools else None
@@ -48,7 +73,6 @@ def plan_calls(
     }
     out: dict[str, list[PlannedCall]] = {}
     for rt in resolved:
-        params = rt.target.params
         calls: list[PlannedCall] = []
         for i in range(warmup):
             case = suite.cases[i % len(suite.cases)]
@@ -58,19 +82,9 @@ def plan_calls(
             calls.append(PlannedCall(req, case, mock=mocks[case.id]))
         for repeat in range(repeats):
             for case in suite.cases:
-                key, components = cache_key(
-                    model=rt.target.model,
-                    api_base=rt.api_base,
-                    messages=messages[case.id],
-                    params=params,
-                    tools=case.tools,
-                    tool_choice=params.get("tool_choice"),
-                    response_format=params.get("response_format"),
-                    repeat=repeat,
+                key, components = call_key(
+                    rt, messages[case.id], case.tools, mocks[case.id], repeat
                 )
-                if mocks[case.id] is not None:  # a conversation: its mock results shape the answer
-                    components = {**components, **mocks[case.id].key_components()}
-                    key = key_for_components(components)
                 req = CallRequest(
                     run_id,
                     case.id,
