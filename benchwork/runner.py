@@ -8,32 +8,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import platform
 import time
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Iterable
 from dataclasses import fields
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from benchwork.cache import CACHE_MODES, CallCache
-from benchwork.client import CallError, CallRequest, Client, RetryPolicy
+from benchwork.cache import CallCache
+from benchwork.client import CallError, CallRequest, Client
 from benchwork.durable import DurableWriter
-from benchwork.errors import BenchworkError, CacheMissError
+from benchwork.errors import CacheMissError
 from benchwork.events import Event, EventBus, Progress
 from benchwork.plan import PlannedCall, plan_calls
 from benchwork.pricing import prices_for
 from benchwork.redact import Redactor
+from benchwork.run_config import RunConfig, coerce_suite, coerce_targets, spec_names, versions
 from benchwork.run_result import Run
 from benchwork.schema import CallRecord, records_to_frame
 from benchwork.store import RunStore, RunWriter, new_run_id
 from benchwork.suite import Suite
 from benchwork.target import ResolvedTarget, Target
 
-__all__ = ["RunConfig", "Session"]
+__all__ = ["RunConfig", "Session", "coerce_suite", "coerce_targets"]
 
 _KEEP_FROM_CACHE = ("run_id", "case_id", "target", "repeat", "warmup", "cache_key", "scores")
 #: fields a cache hit takes from the stored record (unknown keys from other versions dropped)
@@ -42,73 +41,6 @@ _FROM_CACHE = frozenset(f.name for f in fields(CallRecord)) - {*_KEEP_FROM_CACHE
 _HIT_WORKERS = 8
 #: a worker finishing hits yields to the event loop at least this often (seconds)
 _HIT_SLICE_S = 0.002
-
-
-def _versions() -> dict[str, str | None]:
-    out: dict[str, str | None] = {"python": platform.python_version()}
-    for pkg in ("benchwork", "litellm", "polars", "aiohttp", "diskcache"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = None
-    return out
-
-
-def coerce_suite(suite: Suite | str | Path) -> Suite:
-    return suite if isinstance(suite, Suite) else Suite.load(suite)
-
-
-def coerce_targets(targets: Target | str | dict | Sequence[Target | str | dict]) -> list[Target]:
-    if isinstance(targets, Target | str | dict):
-        targets = [targets]
-    out = [
-        t if isinstance(t, Target) else Target(t) if isinstance(t, str) else Target.from_dict(t)
-        for t in targets
-    ]
-    if not out:
-        raise BenchworkError("no targets given: pass at least one model")
-    names = [t.name for t in out]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise BenchworkError(f"duplicate target name(s) {dupes}: give each target a distinct name")
-    return out
-
-
-class RunConfig:
-    """Settings that shape a run; stored in the manifest so a run can be resumed."""
-
-    def __init__(
-        self,
-        *,
-        repeats: int = 1,
-        warmup: int = 0,
-        cache_mode: str = "use",
-        scorers: Sequence[Any] | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> None:
-        if not isinstance(repeats, int) or repeats < 1:
-            raise BenchworkError(f"repeats must be an integer >= 1, got {repeats!r}")
-        if not isinstance(warmup, int) or warmup < 0:
-            raise BenchworkError(f"warmup must be an integer >= 0, got {warmup!r}")
-        if cache_mode not in CACHE_MODES:
-            raise BenchworkError(
-                f"cache mode {cache_mode!r} is not one of {', '.join(CACHE_MODES)}"
-            )
-        self.repeats, self.warmup, self.cache_mode = repeats, warmup, cache_mode
-        self.scorers = list(scorers) if scorers is not None else None
-        self.retry = retry or RetryPolicy()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "repeats": self.repeats,
-            "warmup": self.warmup,
-            "cache_mode": self.cache_mode,
-            "scorers": [
-                s if isinstance(s, str | dict) else getattr(s, "name", repr(s))
-                for s in self.scorers or []
-            ],
-            "retry": vars(self.retry),
-        }
 
 
 class Session:
@@ -209,12 +141,8 @@ class Session:
             "suite_hash": self.suite.hash,
             "targets": [t.to_dict() for t in self.targets],
             "config": self.config.to_dict(),
-            "scorers": self.config.to_dict()["scorers"]
-            or [
-                s if isinstance(s, str | dict) else getattr(s, "name", repr(s))
-                for s in self.scorers
-            ],
-            "versions": _versions(),
+            "scorers": spec_names(self.scorers),
+            "versions": versions(),
             "price_table": price_table_id(),
             "cache_dir": str(self.cache.directory) if self.cache else None,
             "planned_calls": self.progress.total,
@@ -244,24 +172,14 @@ class Session:
         self.progress.started = time.perf_counter()
         self._emit("run_started")
         client = Client(self.config.retry)
-        tasks = [
-            asyncio.ensure_future(self._run_target(client, name, calls))
-            for name, calls in self.plan.items()
-        ]
         try:
-            await asyncio.gather(*tasks)
+            await _all(self._run_target(client, name, calls) for name, calls in self.plan.items())
             self.status = "finished"
         except (asyncio.CancelledError, KeyboardInterrupt):
-            self.status = "cancelled"
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            self.status = "cancelled"  # _all has stopped every call; finished rows are kept
             raise
         except BaseException:
             self.status = "failed"
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
             raise
         finally:
             await client.close()
