@@ -9,6 +9,7 @@ nest-asyncio hung ipykernel 7 here (see JUPYTER.md), so we do not use it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Generator, Sequence
 from pathlib import Path
@@ -155,6 +156,7 @@ def _run_blocking(coro_factory: Any) -> Run:
         return asyncio.run(coro_factory())
     box: dict[str, Any] = {}
     ready = threading.Event()
+    done = threading.Event()  # not Thread.join: an interrupted join() can return early later
 
     def worker() -> None:
         loop = asyncio.new_event_loop()
@@ -168,18 +170,22 @@ def _run_blocking(coro_factory: Any) -> Run:
         finally:
             ready.set()
             loop.close()
+            done.set()
 
     thread = threading.Thread(target=worker, name="benchwork-run-sync", daemon=True)
     thread.start()
     ready.wait()
     try:
-        while thread.is_alive():
-            thread.join(0.1)
+        while not done.wait(0.1):
+            pass
     except KeyboardInterrupt:
+        # stop the run in its own loop and wait until it has kept every finished row
         loop, task = box.get("loop"), box.get("task")
-        if loop is not None and task is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(task.cancel)
-        thread.join()
+        if loop is not None and task is not None:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nothing to stop
+                loop.call_soon_threadsafe(task.cancel)
+        while not done.wait(0.1):
+            pass
         raise
     if "error" in box:
         raise box["error"]

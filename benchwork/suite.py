@@ -1,7 +1,7 @@
 """Suites of test cases: validated on construction, hashed, and rendered into chat messages.
 
 A suite is data (cases, an optional system prompt and template); it never calls a model.
-Files are read and written by ``benchwork._suite_io``.
+Files are read by ``benchwork._suite_read`` and written by ``benchwork._suite_write``.
 """
 
 from __future__ import annotations
@@ -11,18 +11,18 @@ import dataclasses
 import difflib
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from benchwork._suite_check import _check_case, _json_problem, _kind
+from benchwork._template import _VAR, render_template
 from benchwork.errors import SuiteError
 
 __all__ = ["Case", "Suite", "render_template"]
 
-ROLES = ("system", "user", "assistant", "tool", "developer")
 CASE_FIELDS = ("id", "input", "vars", "expected", "tags", "tools", "metadata")
 SUITE_FIELDS = (
     "name",
@@ -34,77 +34,6 @@ SUITE_FIELDS = (
     "metadata",
     "cases",
 )
-# Keys people write by habit, mapped to the field they meant.
-_ALIASES = {
-    "messages": "input",
-    "prompt": "input",
-    "question": "input",
-    "answer": "expected",
-    "target": "expected",
-    "tag": "tags",
-    "variables": "vars",
-    "system_prompt": "system",
-}
-_VAR = re.compile(r"\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}")
-
-
-def render_template(text: str, variables: Mapping[str, Any], *, case_id: str | None = None) -> str:
-    """Replace each ``{{ name }}`` in *text* with its value; single braces stay, so JSON is safe.
-
-    Lists and mappings are inserted as JSON; an unknown name raises SuiteError naming the case.
-    """
-
-    def value(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in variables:
-            known = ", ".join(sorted(variables)) or "none"
-            raise SuiteError(
-                f"template variable {name!r} is not defined in vars (defined: {known})",
-                case_id=case_id,
-                field="vars",
-            )
-        v = variables[name]
-        if isinstance(v, str):
-            return v
-        if isinstance(v, dict | list):
-            return json.dumps(v, ensure_ascii=False)
-        return str(v)
-
-    return _VAR.sub(value, text)
-
-
-def _kind(value: Any) -> str:
-    """A reader-friendly name for a value's type, for error messages."""
-    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
-    names |= {list: "a list", dict: "a mapping", type(None): "null"}
-    return names.get(type(value), type(value).__name__)
-
-
-def _unknown_key_message(key: Any, allowed: Iterable[str], what: str) -> str:
-    """'unknown field 'expcted' (did you mean 'expected'?); allowed: ...' for typos in keys."""
-    allowed = list(allowed)
-    guess = _ALIASES.get(str(key))
-    if guess not in allowed:
-        close = difflib.get_close_matches(str(key), allowed, n=1)
-        guess = close[0] if close else None
-    hint = f" (did you mean {guess!r}?)" if guess else ""
-    return f"unknown {what} {key!r}{hint}; allowed: {', '.join(allowed)}"
-
-
-def _json_problem(value: Any, path: str) -> str | None:
-    """The path of the first part of *value* that is not plain JSON data, else None."""
-    if value is None or isinstance(value, str | bool | int | float):
-        return None
-    if isinstance(value, list):
-        items: Iterable[tuple[str, Any]] = ((f"{path}[{i}]", v) for i, v in enumerate(value))
-    elif isinstance(value, dict):
-        bad = next((k for k in value if not isinstance(k, str)), None)
-        if bad is not None:
-            return f"{path} has a non-string key {bad!r}"
-        items = ((f"{path}.{k}", v) for k, v in value.items())
-    else:
-        return f"{path} is {type(value).__name__} {value!r:.40}"
-    return next((bad for p, v in items if (bad := _json_problem(v, p))), None)
 
 
 def _short(text: str, width: int = 40) -> str:
@@ -141,93 +70,6 @@ class Case:
         return f"Case({', '.join(parts)})"
 
 
-def _check_case(case: Case) -> None:
-    """Raise SuiteError (naming the case and field) for the first invalid field of *case*."""
-    cid = case.id if isinstance(case.id, str) and case.id else None
-
-    def fail(message: str, field_name: str) -> SuiteError:
-        return SuiteError(message, case_id=cid, field=field_name)
-
-    if not isinstance(case.id, str) or not case.id.strip():
-        raise fail(f"'id' must be a non-empty string, got {_kind(case.id)}", "id")
-    if isinstance(case.input, str):
-        if not case.input.strip():
-            raise fail("'input' is empty", "input")
-    elif isinstance(case.input, list):
-        _check_messages(case.input, fail)
-    else:
-        raise fail(
-            f"'input' must be a string or a list of chat messages, got {_kind(case.input)}",
-            "input",
-        )
-    for name in ("vars", "metadata"):
-        value = getattr(case, name)
-        if not isinstance(value, dict):
-            raise fail(f"{name!r} must be a mapping of names to values, got {_kind(value)}", name)
-    if "input" in case.vars:
-        raise fail("'vars' may not define 'input': it is the case's own input", "vars")
-    if not isinstance(case.tags, list):
-        hint = f" (write tags: [{case.tags}])" if isinstance(case.tags, str) else ""
-        raise fail(f"'tags' must be a list of strings, got {_kind(case.tags)}{hint}", "tags")
-    for i, tag in enumerate(case.tags):
-        if not isinstance(tag, str) or not tag.strip():
-            raise fail(f"'tags' must be a list of non-empty strings; tags[{i}] is {tag!r}", "tags")
-    if case.tools is not None:
-        case.tools = _normalize_tools(case.tools, fail)
-    for name in ("vars", "expected", "metadata", "input"):
-        problem = _json_problem(getattr(case, name), name)
-        if problem:
-            raise fail(
-                f"{problem}: only JSON data is allowed (text, numbers, lists, mappings)", name
-            )
-
-
-def _check_messages(messages: list[Any], fail: Any) -> None:
-    if not messages:
-        raise fail("'input' is an empty list of messages", "input")
-    for i, m in enumerate(messages, 1):
-        where = f"'input' message #{i}"
-        if not isinstance(m, dict):
-            raise fail(
-                f"{where} must be a mapping with 'role' and 'content', got {_kind(m)}", "input"
-            )
-        if "role" not in m:
-            raise fail(f"{where} is missing 'role'", "input")
-        role = m["role"]
-        if role not in ROLES:
-            close = difflib.get_close_matches(str(role), ROLES, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise fail(f"{where} has role {role!r}{hint}; allowed: {', '.join(ROLES)}", "input")
-        content = m.get("content")
-        if "content" not in m and not (role == "assistant" and m.get("tool_calls")):
-            raise fail(f"{where} is missing 'content'", "input")
-        if content is None and not (role == "assistant" and m.get("tool_calls")):
-            raise fail(f"{where} has null 'content'", "input")
-        if content is not None and not isinstance(content, str | list):
-            raise fail(f"{where} 'content' must be a string, got {_kind(content)}", "input")
-    if not any(m["role"] == "user" for m in messages):
-        raise fail("'input' has no 'user' message", "input")
-
-
-def _normalize_tools(tools: Any, fail: Any) -> list[dict[str, Any]]:
-    """Check OpenAI tool schemas; a bare function schema is wrapped as ``{"type": "function"}``."""
-    if not isinstance(tools, list):
-        raise fail(f"'tools' must be a list of function schemas, got {_kind(tools)}", "tools")
-    out = []
-    for i, tool in enumerate(tools):
-        if isinstance(tool, dict) and "function" not in tool and "name" in tool:
-            tool = {"type": "function", "function": tool}
-        fn = tool.get("function") if isinstance(tool, dict) else None
-        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
-            raise fail(
-                f"tools[{i}] must be an OpenAI function schema "
-                '({"type": "function", "function": {"name": ..., "parameters": ...}})',
-                "tools",
-            )
-        out.append(tool)
-    return out
-
-
 @dataclass
 class Suite:
     """Named cases plus the prompt settings shared by all of them; ``hash`` identifies the content."""
@@ -248,23 +90,23 @@ class Suite:
     @classmethod
     def load(cls, path: str | PathLike[str], *, name: str | None = None) -> Suite:
         """Read a suite from .yaml/.yml, .json, .jsonl or .csv; *name* overrides the file's name."""
-        from benchwork import _suite_io
+        from benchwork import _suite_read
 
-        return _suite_io.load(path, name=name)
+        return _suite_read.load(path, name=name)
 
     def save(self, path: str | PathLike[str]) -> Path:
         """Write the suite in the format its extension names; loading it back gives an equal suite."""
-        from benchwork import _suite_io
+        from benchwork import _suite_write
 
-        return _suite_io.save(self, path)
+        return _suite_write.save(self, path)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | list[Any], source: str | None = None) -> Suite:
         """Build from the mapping (or bare case list) a YAML/JSON file holds; *source* names it in errors."""
-        from benchwork import _suite_io
+        from benchwork import _suite_read
 
         default = Path(source).stem if source else None
-        return _suite_io.build(data, source=source, default_name=default)
+        return _suite_read.build(data, source=source, default_name=default)
 
     @classmethod
     def from_records(
@@ -278,10 +120,10 @@ class Suite:
         """The bundled 24-case factual Q&A suite ("demo-qa") used by the demo and the simulator."""
         from importlib.resources import files
 
-        from benchwork import _suite_io
+        from benchwork import _suite_read
 
         text = (files("benchwork") / "data" / "demo_suite.yaml").read_text(encoding="utf-8")
-        return _suite_io.loads(text, source="demo_suite.yaml", fmt="yaml")
+        return _suite_read.loads(text, source="demo_suite.yaml", fmt="yaml")
 
     def to_dict(self) -> dict[str, Any]:
         """Every field as plain JSON data, cases included (the form ``hash`` is computed over)."""

@@ -180,3 +180,39 @@ def test_provider_and_base_url_resolved_through_litellm(monkeypatch):
     assert local.lean and local.api_base == "http://127.0.0.1:8000/v1" and local.key_env is None
     # an explicit api_base never gets the provider's key unless api_key_env says so
     assert bw.Target("openai/x", api_base="http://127.0.0.1:1/v1").resolve().key_env is None
+
+
+def test_ctrl_c_during_run_sync_in_a_running_loop_waits_for_the_run_to_stop(sim, tmp_path):
+    """Regression: an interrupted Thread.join() could return before the run had stopped,
+    leaving the manifest 'running'. The worker must have kept its rows when the error surfaces."""
+    import os
+    import signal
+    import threading
+    import time
+
+    suite = bw.Suite(name="s", cases=[bw.Case(id=f"c{i}", input=f"p {i}") for i in range(12)])
+    journal = tmp_path / "h" / "runs" / "ki" / "journal.jsonl"
+
+    def interrupt_after_two_rows() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if journal.exists() and len(journal.read_text().splitlines()) >= 2:
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+            time.sleep(0.01)
+
+    async def cell():
+        return bw.run_sync(suite, _target(sim, "slow", concurrency=1), cache="off", run_id="ki",
+                           home=tmp_path / "h", progress=False)  # fmt: skip
+
+    threading.Thread(target=interrupt_after_two_rows, daemon=True).start()
+    loop = asyncio.new_event_loop()  # default SIGINT handling, as in a kernel
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            loop.run_until_complete(cell())
+    finally:
+        loop.close()
+    stored = bw.load_run("ki", tmp_path / "h")  # read at once: no waiting for a thread
+    assert stored.status == "cancelled"
+    assert 2 <= stored.results.height < 12
+    assert stored.results.height == len(journal.read_text().splitlines())

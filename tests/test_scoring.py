@@ -36,7 +36,7 @@ from benchwork.scoring import (
     scorer,
     scorer_names,
 )
-from benchwork.scoring import _base as scoring_base
+from benchwork.scoring import _registry as scoring_base
 
 BIG = "lorem ipsum dolor sit amet " * 200_000  # ≈ 5.4 MB
 ODD = "\udcff\x00 é\u200b 🙂"

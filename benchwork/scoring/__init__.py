@@ -5,25 +5,21 @@ Specs are resolved by ``get_scorer``: a registered name (``"exact"``), a dict
 ``(case, record)``. ``score_records`` writes ``record.scores[name] = score.to_dict()``.
 """
 
-from benchwork.scoring._base import (
-    BaseScorer,
-    Score,
-    Scorer,
-    ScorerSpec,
-    get_scorer,
-    register_scorer,
-    resolve_scorers,
-    score_record,
-    score_records,
-    scorer,
-    scorer_names,
-)
+from benchwork.scoring._apply import score_record, score_records
 from benchwork.scoring._fuzzy import Fuzzy
 from benchwork.scoring._json import JsonSchema, JsonValid
 from benchwork.scoring._judge import Judge, JudgeReference, SelfGradingWarning
 from benchwork.scoring._judge_model import JudgeModel, judge_target
 from benchwork.scoring._numeric import Numeric, extract_number
 from benchwork.scoring._panel import Panel, fleiss_kappa, panel_agreement
+from benchwork.scoring._registry import (
+    get_scorer,
+    register_scorer,
+    resolve_scorers,
+    scorer,
+    scorer_names,
+)
+from benchwork.scoring._score import BaseScorer, Score, Scorer, ScorerSpec
 from benchwork.scoring._semantic import Semantic
 from benchwork.scoring._text import Contains, Exact, NotContains, Regex, StartsWith
 from benchwork.scoring._tools import ToolArgs, ToolSelection, parse_tool_calls

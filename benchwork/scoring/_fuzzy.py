@@ -5,14 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from benchwork.errors import BenchworkError
-from benchwork.scoring._base import (
-    NO_EXPECTED,
-    BaseScorer,
-    Score,
-    clip,
-    expected_texts,
-    register_scorer,
-)
+from benchwork.scoring._registry import register_scorer
+from benchwork.scoring._score import NO_EXPECTED, BaseScorer, Score, clip, expected_texts
 from benchwork.scoring._text import normalize_text
 
 __all__ = ["MAX_FUZZY_CHARS", "Fuzzy", "similarity"]

@@ -9,7 +9,8 @@ from itertools import islice
 from typing import Any
 
 from benchwork.errors import BenchworkError
-from benchwork.scoring._base import BaseScorer, Score, case_field, clip, register_scorer
+from benchwork.scoring._registry import register_scorer
+from benchwork.scoring._score import BaseScorer, Score, case_field, clip
 
 __all__ = ["JsonSchema", "JsonValid", "parse_json_output"]
 

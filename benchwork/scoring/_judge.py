@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from benchwork.errors import BenchworkError
-from benchwork.scoring._base import BaseScorer, Score, register_scorer
 from benchwork.scoring._judge_model import JudgeModel, JudgeReply, JudgeSpec, judge_target
 from benchwork.scoring._judge_parse import VERDICTS, read_score, read_verdict
 from benchwork.scoring._judge_prompts import (
@@ -29,6 +28,8 @@ from benchwork.scoring._judge_prompts import (
     render_prompt,
     same_model,
 )
+from benchwork.scoring._registry import register_scorer
+from benchwork.scoring._score import BaseScorer, Score
 
 __all__ = [
     "MAX_JUDGED_CHARS",

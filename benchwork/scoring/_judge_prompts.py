@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from benchwork.errors import BenchworkError
-from benchwork.scoring._base import case_field
+from benchwork.scoring._score import case_field
 from benchwork.suite import render_template
 
 __all__ = [

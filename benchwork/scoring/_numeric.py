@@ -7,7 +7,8 @@ import re
 from typing import Any
 
 from benchwork.errors import BenchworkError
-from benchwork.scoring._base import BaseScorer, Score, clip, fmt_number, register_scorer
+from benchwork.scoring._registry import register_scorer
+from benchwork.scoring._score import BaseScorer, Score, clip, fmt_number
 
 __all__ = ["Numeric", "extract_number"]
 

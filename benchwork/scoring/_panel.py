@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from benchwork.errors import BenchworkError
-from benchwork.scoring._base import BaseScorer, Score, register_scorer
 from benchwork.scoring._judge import Judge, JudgeReference
 from benchwork.scoring._judge_model import JudgeSpec
 from benchwork.scoring._judge_prompts import DEFAULT_RUBRIC, JUDGE_SYSTEM
+from benchwork.scoring._registry import register_scorer
+from benchwork.scoring._score import BaseScorer, Score
 
 __all__ = ["Panel", "fleiss_kappa", "panel_agreement"]
 

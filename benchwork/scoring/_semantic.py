@@ -7,16 +7,9 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from benchwork.scoring._base import (
-    NO_EXPECTED,
-    BaseScorer,
-    Score,
-    as_text,
-    clip,
-    expected_texts,
-    register_scorer,
-)
 from benchwork.scoring._fuzzy import check_threshold
+from benchwork.scoring._registry import register_scorer
+from benchwork.scoring._score import NO_EXPECTED, BaseScorer, Score, as_text, clip, expected_texts
 
 __all__ = ["EMBEDDING_MODEL_ENV", "MAX_SEMANTIC_CHARS", "Semantic", "cosine"]
 

@@ -7,14 +7,8 @@ import re
 from typing import Any
 
 from benchwork.errors import BenchworkError
-from benchwork.scoring._base import (
-    NO_EXPECTED,
-    BaseScorer,
-    Score,
-    clip,
-    expected_texts,
-    register_scorer,
-)
+from benchwork.scoring._registry import register_scorer
+from benchwork.scoring._score import NO_EXPECTED, BaseScorer, Score, clip, expected_texts
 
 __all__ = ["Contains", "Exact", "NotContains", "Regex", "StartsWith", "normalize_text"]
 

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchwork.errors import BenchworkError
-from benchwork.scoring._base import BaseScorer, Score, case_field, clip, register_scorer
 from benchwork.scoring._fuzzy import check_threshold, similarity
 from benchwork.scoring._numeric import to_number
+from benchwork.scoring._registry import register_scorer
+from benchwork.scoring._score import BaseScorer, Score, case_field, clip
 from benchwork.scoring._text import normalize_text
 
 __all__ = ["ARG_RULES", "ToolArgs", "ToolCall", "ToolSelection", "parse_tool_calls"]
