@@ -19,12 +19,13 @@ from benchwork.scoring._registry import (
     scorer,
     scorer_names,
 )
-from benchwork.scoring._score import BaseScorer, Score, Scorer, ScorerSpec
+from benchwork.scoring._score import AsyncBaseScorer, BaseScorer, Score, Scorer, ScorerSpec
 from benchwork.scoring._semantic import Semantic
 from benchwork.scoring._text import Contains, Exact, NotContains, Regex, StartsWith
 from benchwork.scoring._tools import ToolArgs, ToolSelection, parse_tool_calls
 
 __all__ = [
+    "AsyncBaseScorer",
     "BaseScorer",
     "Contains",
     "Exact",

@@ -29,7 +29,7 @@ from benchwork.scoring._judge_prompts import (
     same_model,
 )
 from benchwork.scoring._registry import register_scorer
-from benchwork.scoring._score import BaseScorer, Score
+from benchwork.scoring._score import AsyncBaseScorer, Score
 
 __all__ = [
     "MAX_JUDGED_CHARS",
@@ -47,7 +47,7 @@ class SelfGradingWarning(UserWarning):
     """A judge is grading outputs of its own model."""
 
 
-class _JudgeScorer(BaseScorer):
+class _JudgeScorer(AsyncBaseScorer):
     """Shared machinery: target, template, self-grading check, output cut, Score assembly."""
 
     key: ClassVar[str] = "score"
@@ -88,13 +88,6 @@ class _JudgeScorer(BaseScorer):
     def bind_run(self, cache: Any, cache_mode: str) -> None:
         """Called by the runner: judge calls share the run's cache and cache mode."""
         self.judge.bind_run(cache, cache_mode)
-
-    def __call__(self, case: Any, record: Any) -> Any:
-        return self._score(case, record)
-
-    async def _score(self, case: Any, record: Any) -> Score:
-        result = BaseScorer.__call__(self, case, record)
-        return result if isinstance(result, Score) else await result  # type: ignore[misc]
 
     # -- per kind ---------------------------------------------------------------------------
     def variables(self, output: str, expected: Any, case: Any) -> dict[str, Any]:

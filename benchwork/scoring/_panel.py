@@ -18,7 +18,7 @@ from benchwork.scoring._judge import Judge, JudgeReference
 from benchwork.scoring._judge_model import JudgeSpec
 from benchwork.scoring._judge_prompts import DEFAULT_RUBRIC, JUDGE_SYSTEM
 from benchwork.scoring._registry import register_scorer
-from benchwork.scoring._score import BaseScorer, Score
+from benchwork.scoring._score import AsyncBaseScorer, Score
 
 __all__ = ["Panel", "fleiss_kappa", "panel_agreement"]
 
@@ -75,7 +75,7 @@ def panel_agreement(records: Any, name: str = "panel") -> dict[str, Any]:
     }
 
 
-class Panel(BaseScorer):
+class Panel(AsyncBaseScorer):
     """Several judge models grade each call; ``vote="majority"`` (most common verdict; a tie
     gives the mean of the tied verdicts) or ``"mean"``. ``kind`` is ``"rubric"`` (the
     ``judge`` scorer) or ``"reference"`` (``judge_reference``)."""
@@ -129,13 +129,6 @@ class Panel(BaseScorer):
         """Called by the runner: every judge shares the run's cache and cache mode."""
         for m in self.members:
             m.bind_run(cache, cache_mode)
-
-    def __call__(self, case: Any, record: Any) -> Any:
-        return self._score(case, record)
-
-    async def _score(self, case: Any, record: Any) -> Score:
-        result = BaseScorer.__call__(self, case, record)
-        return result if isinstance(result, Score) else await result  # type: ignore[misc]
 
     async def score(self, output: str, expected: Any, case: Any, record: Any) -> Score:  # type: ignore[override]
         scores: list[Score] = await asyncio.gather(*(m(case, record) for m in self.members))

@@ -16,6 +16,7 @@ from benchwork.errors import BenchworkError
 
 __all__ = [
     "NO_EXPECTED",
+    "AsyncBaseScorer",
     "BaseScorer",
     "Score",
     "Scorer",
@@ -195,6 +196,21 @@ class BaseScorer:
     def __repr__(self) -> str:
         opts = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
         return f"{type(self).__name__}({opts})"
+
+
+class AsyncBaseScorer(BaseScorer):
+    """A BaseScorer whose ``score()`` is a coroutine (LLM judges, embeddings).
+
+    Calling it always gives an awaitable, also when the call failed or nothing is expected,
+    so callers await every result the same way.
+    """
+
+    def __call__(self, case: Any, record: Any) -> Any:
+        return self._score(case, record)
+
+    async def _score(self, case: Any, record: Any) -> Score:
+        result = BaseScorer.__call__(self, case, record)
+        return result if isinstance(result, Score) else await result  # type: ignore[misc]
 
 
 def _failed_call(record: Any) -> Score:

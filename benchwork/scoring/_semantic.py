@@ -9,7 +9,14 @@ from typing import Any
 
 from benchwork.scoring._fuzzy import check_threshold
 from benchwork.scoring._registry import register_scorer
-from benchwork.scoring._score import NO_EXPECTED, BaseScorer, Score, as_text, clip, expected_texts
+from benchwork.scoring._score import (
+    NO_EXPECTED,
+    AsyncBaseScorer,
+    Score,
+    as_text,
+    clip,
+    expected_texts,
+)
 
 __all__ = ["EMBEDDING_MODEL_ENV", "MAX_SEMANTIC_CHARS", "Semantic", "cosine"]
 
@@ -36,7 +43,7 @@ def _vectors(response: Any) -> list[list[float]]:
     return [list(d["embedding"] if isinstance(d, Mapping) else d.embedding) for d in items]
 
 
-class Semantic(BaseScorer):
+class Semantic(AsyncBaseScorer):
     """Embedding cosine similarity to the expected text (best of a list), clipped to 0..1.
 
     ``model`` defaults to ``$BENCHWORK_EMBEDDING_MODEL``; without either the score is skipped.
@@ -59,13 +66,6 @@ class Semantic(BaseScorer):
         self.model, self.api_base, self.api_key_env = model, api_base, api_key_env
         self.threshold = check_threshold(threshold, "semantic")
         self._cache: dict[tuple[str, str], list[float]] = {}
-
-    def __call__(self, case: Any, record: Any) -> Any:
-        return self._score(case, record)
-
-    async def _score(self, case: Any, record: Any) -> Score:
-        result = BaseScorer.__call__(self, case, record)
-        return result if isinstance(result, Score) else await result  # type: ignore[misc]
 
     async def score(self, output: str, expected: Any, case: Any, record: Any) -> Score:  # type: ignore[override]
         model = self.model or os.environ.get(EMBEDDING_MODEL_ENV)
