@@ -9,6 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import polars as pl
 
 from benchwork.errors import BenchworkError
@@ -41,7 +42,12 @@ def _default(obj: Any) -> Any:
 
 
 def dumps(obj: Any, *, indent: int | None = None) -> str:
-    """JSON with UTF-8 kept and datetimes as ISO strings."""
+    """JSON with UTF-8 kept and datetimes as ISO strings (orjson for journal lines: hot path)."""
+    if indent is None:
+        try:
+            return orjson.dumps(obj, default=_default).decode()
+        except (orjson.JSONEncodeError, TypeError):  # e.g. lone surrogates: the stdlib copes
+            pass
     seps = (",", ":") if indent is None else (",", ": ")
     return json.dumps(obj, ensure_ascii=False, default=_default, indent=indent, separators=seps)
 

@@ -29,10 +29,14 @@ class DurableWriter:
         self._thread = threading.Thread(target=self._work, name="benchwork-writer", daemon=True)
         self._thread.start()
 
-    async def write(self, record: dict[str, Any], after: Callable[[], None] | None = None) -> None:
+    async def write(
+        self, record: dict[str, Any] | None, after: Callable[[], None] | None = None
+    ) -> None:
+        """Journal ``record`` (None: no line) and then run ``after``, in order, on the thread."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        self._queue.put((self._writer.serialize(record), after, future, loop))
+        line = None if record is None else self._writer.serialize(record)
+        self._queue.put((line, after, future, loop))
         await asyncio.shield(future)  # a cancelled caller still gets its row written
 
     def _work(self) -> None:
@@ -55,7 +59,9 @@ class DurableWriter:
     def _commit(self, batch: list[Any]) -> None:
         error: BaseException | None = None
         try:
-            self._writer.append_lines([line for line, *_ in batch])
+            lines = [line for line, *_ in batch if line is not None]
+            if lines:
+                self._writer.append_lines(lines)
         except BaseException as exc:  # reported to every waiting call
             error = exc
         for _line, after, future, loop in batch:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,6 +74,7 @@ class Session:
         self.store = RunStore(home, redactor=self.redactor)
         self.scorers = self._scorer_specs()
         self._scorer_objs = _resolve_scorers(self.scorers)  # unknown scorer: fail before any call
+        self._slow_scoring = any(_may_be_slow(s) for s in self._scorer_objs)
         for s in self._scorer_objs:  # LLM judges use the run's cache and cache mode
             if hasattr(s, "bind_run"):
                 s.bind_run(self.cache, config.cache_mode)
@@ -311,6 +312,12 @@ class Session:
     async def _finish(self, pc: PlannedCall, record: CallRecord) -> None:
         if record.error_message and self.redactor:
             record.error_message = self.redactor.scrub(record.error_message)
+        put = None if record.cached else self._cache_put(pc, record)
+        if put is not None and self._slow_scoring:
+            # cache the answer before an LLM judge takes seconds over it: a kill meanwhile
+            # must not make the resume pay for the candidate call again
+            await self._durable.write(None, after=put)
+            put = None
         if self._scorer_objs and not record.warmup:
             from benchwork.scoring import score_record
 
@@ -319,19 +326,6 @@ class Session:
         if record.cached:  # already durable in the cache: a plain append, no fsync, no thread
             self._writer.append(row, sync=False)
         else:
-            put = None
-            if (
-                self.cache is not None
-                and not record.warmup
-                and record.status == "ok"
-                and self.config.cache_mode in ("use", "refresh")
-                and pc.components is not None
-            ):
-                cache, key, components = self.cache, pc.request.cache_key or "", pc.components
-
-                def put() -> None:
-                    cache.put(key, components, row, case_id=record.case_id, target=record.target)
-
             write = asyncio.ensure_future(self._durable.write(row, after=put))
             try:
                 await asyncio.shield(write)
@@ -345,6 +339,24 @@ class Session:
                     self._count(record)
                 raise
         self._count(record)
+
+    def _cache_put(self, pc: PlannedCall, record: CallRecord) -> Callable[[], None] | None:
+        """The cache write for a live call's answer, or None when it must not be cached."""
+        if (
+            self.cache is None
+            or record.warmup
+            or record.status != "ok"
+            or self.config.cache_mode not in ("use", "refresh")
+            or pc.components is None
+        ):
+            return None
+        cache, key, components = self.cache, pc.request.cache_key or "", pc.components
+        row = record.to_dict()  # before scoring: the cache keeps answers, not scores
+
+        def put() -> None:
+            cache.put(key, components, row, case_id=record.case_id, target=record.target)
+
+        return put
 
     def _count(self, record: CallRecord) -> None:
         """A journaled row joins the results, the counters and the call_finished event."""
@@ -388,6 +400,13 @@ async def _stop(tasks: list[asyncio.Future[None]]) -> None:
     while not all(task.done() for task in tasks):
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait(tasks)
+
+
+def _may_be_slow(scorer: Any) -> bool:
+    """True unless the scorer is a built-in synchronous one (judges and custom ones may wait)."""
+    from benchwork.scoring import AsyncBaseScorer, BaseScorer
+
+    return not isinstance(scorer, BaseScorer) or isinstance(scorer, AsyncBaseScorer)
 
 
 def _resolve_scorers(specs: list[Any]) -> list[Any]:

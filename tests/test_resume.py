@@ -197,3 +197,54 @@ def test_resume_retry_errors_keeps_one_row_per_call(tmp_path):
     # the journal keeps the history (3 error rows, then their retries)
     lines = (home / "runs" / first.id / "journal.jsonl").read_text().splitlines()
     assert len(lines) == 7
+
+
+JUDGED_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    import benchwork as bw
+
+    base_url, home, cache_dir = sys.argv[1:4]
+    suite = bw.Suite(
+        name="judged",
+        cases=[bw.Case(id=f"j{i}", input=f"question {i}", expected="x") for i in range(3)],
+    )
+    judge = {"type": "judge_reference", "model": "openai/slowjudge", "api_base": base_url}
+    bw.run_sync(suite, bw.Target("openai/quick", api_base=base_url), scorers=[judge],
+                home=home, cache_dir=cache_dir, run_id="judged", progress=False)
+    """
+)
+
+
+def test_kill_while_a_judge_grades_does_not_re_pay_the_candidate_calls(tmp_path):
+    """The candidate's answer is cached before a slow LLM judge starts on it."""
+    home, cache_dir = tmp_path / "runs", tmp_path / "cache"
+    script = tmp_path / "judged.py"
+    script.write_text(JUDGED_SCRIPT)
+    models = [
+        SimModel("quick", ttft_s=0.0, itl_s=0.0, tokens=3),
+        SimModel("slowjudge", role="judge", ttft_s=60.0),
+    ]
+    with SimServer(models) as sim:
+        proc = subprocess.Popen([sys.executable, str(script), sim.base_url, str(home),
+                                 str(cache_dir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            while sum(r["model"] == "slowjudge" for r in sim.requests) < 3:
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline, "the judge was never asked"
+                time.sleep(0.02)
+            time.sleep(0.3)  # the judge is now "thinking"; the candidates answered long ago
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+        candidate_calls = sum(r["model"] == "quick" for r in sim.requests)
+        assert candidate_calls == 3
+        sim.reset_log()
+        run = bw.resume("judged", home=home, cache_dir=cache_dir, scorers=["exact"], progress=False)
+        resent = [r for r in sim.requests if r["model"] == "quick"]
+    assert resent == [], "a candidate call finished before the kill was paid for twice"
+    assert run.status == "finished" and run.results["cached"].to_list() == [True] * 3
