@@ -3,8 +3,10 @@
 Compares benchwork, a raw aiohttp client (baseline) and ``litellm.acompletion`` in one run,
 all against one `benchwork sim` process (first token at +200 ms, then every 20 ms, 50 tokens).
 Prints median errors in ms and benchwork's ratio to raw aiohttp. Target: ratio <= 1.5.
+Raw and benchwork are measured in alternation for ``--rounds`` rounds and each figure is the
+median over rounds: on 2 shared cores a single round swings by 2x either way.
 
-    python benchmarks/fidelity.py [--levels 1,10,50] [--calls 50]
+    python benchmarks/fidelity.py [--levels 1,10,50] [--calls 50] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ def main() -> None:
     parser.add_argument("--levels", default="1,10,50")
     parser.add_argument("--calls", type=int, default=50, help="calls per level (>= streams)")
     parser.add_argument("--no-litellm", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     env_for_bench()
     levels = [int(x) for x in args.levels.split(",")]
@@ -100,8 +103,12 @@ def main() -> None:
         asyncio.run(run_raw(base, 1, 2))  # warm the sim process
         for streams in levels:
             calls = max(args.calls, streams)
-            raw = errors_ms(asyncio.run(run_raw(base, streams, calls)))
-            bwk = errors_ms(asyncio.run(run_benchwork(base, streams, calls, home)))
+            raws, bws = [], []
+            for _ in range(args.rounds):  # alternate, so drifts in the machine hit both alike
+                raws.append(errors_ms(asyncio.run(run_raw(base, streams, calls))))
+                bws.append(errors_ms(asyncio.run(run_benchwork(base, streams, calls, home))))
+            raw = (median([r[0] for r in raws]), median([r[1] for r in raws]))
+            bwk = (median([b[0] for b in bws]), median([b[1] for b in bws]))
             rows = [("raw-aiohttp", raw), ("benchwork", bwk)]
             if not args.no_litellm:
                 rows.append(("litellm", errors_ms(asyncio.run(run_litellm(base, streams, calls)))))

@@ -17,6 +17,7 @@ from typing import Any
 
 import polars as pl
 
+from benchwork._gcpause import frozen_heap
 from benchwork.cache import CallCache
 from benchwork.client import CallError, CallRequest, Client
 from benchwork.durable import DurableWriter
@@ -174,7 +175,10 @@ class Session:
         self._emit("run_started")
         client = Client(self.config.retry)
         try:
-            await _all(self._run_target(client, name, calls) for name, calls in self.plan.items())
+            with frozen_heap():  # no full-heap GC pause inside a timed stream
+                await _all(
+                    self._run_target(client, name, calls) for name, calls in self.plan.items()
+                )
             self.status = "finished"
         except (asyncio.CancelledError, KeyboardInterrupt):
             self.status = "cancelled"  # _all has stopped every call; finished rows are kept

@@ -216,3 +216,28 @@ def test_ctrl_c_during_run_sync_in_a_running_loop_waits_for_the_run_to_stop(sim,
     assert stored.status == "cancelled"
     assert 2 <= stored.results.height < 12
     assert stored.results.height == len(journal.read_text().splitlines())
+
+
+def test_the_pre_run_heap_is_frozen_while_streams_are_timed(sim):
+    import gc
+
+    from benchwork._gcpause import frozen_heap
+
+    assert gc.get_freeze_count() == 0
+    with frozen_heap():
+        outer = gc.get_freeze_count()
+        with frozen_heap():  # a second concurrent run: still frozen, not frozen twice
+            assert gc.get_freeze_count() == outer > 0
+        assert gc.get_freeze_count() == outer
+    assert gc.get_freeze_count() == 0
+
+    seen = []
+
+    async def main():
+        handle = bw.start(_suite(3), [_target(sim, "good")], cache="off", progress=False)
+        handle.subscribe(lambda e: seen.append(gc.get_freeze_count()) if e.record else None)
+        return await handle
+
+    asyncio.run(main())
+    assert len(seen) == 3 and all(n > 0 for n in seen)
+    assert gc.get_freeze_count() == 0  # unfrozen when the run ends
