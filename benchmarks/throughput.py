@@ -2,9 +2,10 @@
 
 benchwork (cache off, journal on, full records) vs a raw aiohttp client (baseline), both
 against one `benchwork sim` process whose model answers 20 tokens with no delay.
-Target: benchwork >= 50 % of raw aiohttp's calls/s.
+Target: benchwork >= 50 % of raw aiohttp's calls/s. The two are measured in alternation for
+``--rounds`` rounds and each figure is the median over rounds (one round swings ±25 % here).
 
-    python benchmarks/throughput.py [--calls 3000] [--levels 50,200]
+    python benchmarks/throughput.py [--calls 3000] [--levels 50,200] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=3000)
     parser.add_argument("--levels", default="50,200")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     env_for_bench()
     model = {"name": "z", "ttft_s": 0.0, "itl_s": 0.0, "tokens": 20}
@@ -60,8 +62,11 @@ def main() -> None:
     with sim_process([model]) as base, tempfile.TemporaryDirectory() as home:
         asyncio.run(raw(base, 10, 200))  # warm the sim
         for streams in [int(x) for x in args.levels.split(",")]:
-            r = asyncio.run(raw(base, streams, args.calls))
-            b = asyncio.run(bench(base, streams, args.calls, home))
+            rs, bs = [], []
+            for _ in range(args.rounds):
+                rs.append(asyncio.run(raw(base, streams, args.calls)))
+                bs.append(asyncio.run(bench(base, streams, args.calls, home)))
+            r, b = sorted(rs)[len(rs) // 2], sorted(bs)[len(bs) // 2]
             print(f"{streams:>7} {r:>10.0f}/s {b:>8.0f}/s {b / r:>6.2f}x")
 
 
