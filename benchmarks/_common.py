@@ -4,47 +4,20 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import aiohttp
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def sim_process(models: list[dict]) -> Iterator[str]:
-    """Run `benchwork sim` in its own process (so it does not share our GIL); yield base URL."""
-    import yaml
+    """`benchwork sim` in its own process (so it does not share our GIL); yields the base URL."""
+    from benchwork.sim import SimModel, SimProcess
 
-    port = free_port()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "models.yaml"
-        path.write_text(yaml.safe_dump(models))
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "benchwork.sim", "--port", str(port), "--models", str(path)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            line = proc.stdout.readline() if proc.stdout else ""
-            if "serving" not in line:
-                raise RuntimeError(f"sim did not start: {line}")
-            yield f"http://127.0.0.1:{port}/v1"
-        finally:
-            proc.terminate()
-            proc.wait(10)
+    with SimProcess([SimModel(**m) for m in models]) as sim:
+        yield sim.base_url
 
 
 async def raw_aiohttp_call(

@@ -6,7 +6,6 @@ litellm costs ~15 ms + 0.5 ms/chunk of client CPU and skewed TTFT by hundreds of
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from typing import Any
@@ -164,10 +163,3 @@ def _consume_json(raw: bytes, result: StreamResult, now: float) -> None:
     usage = data.get("usage") or {}
     result.input_tokens = usage.get("prompt_tokens")
     result.output_tokens = usage.get("completion_tokens")
-
-
-async def sleep_until(deadline: float) -> None:
-    """Sleep until a perf_counter deadline (used by pacing)."""
-    delay = deadline - _perf()
-    if delay > 0:
-        await asyncio.sleep(delay)
