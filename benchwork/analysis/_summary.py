@@ -1,0 +1,91 @@
+"""Per-target summary of a results frame: calls, errors, speed percentiles, tokens, cost, score.
+
+Speed figures use live calls by default (cache hits replay old timings); the ``speed_from``
+column says which calls they came from.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import polars as pl
+
+from benchwork.results import cost_total_expr, totals_exprs
+
+__all__ = ["summarize"]
+
+
+def _judged(cost_col: str) -> pl.Expr:
+    """Rows where the judge ran: it gave a score or reported a cost (an unscored failed call
+    was never judged, so its null judge cost is not an unknown price)."""
+    return pl.col(cost_col[: -len("_cost_usd")]).is_not_null() | pl.col(cost_col).is_not_null()
+
+
+def summarize(results: pl.DataFrame, *, speed: Literal["live", "all"] = "live") -> pl.DataFrame:
+    """One row per target, sorted by mean score (desc) then median latency."""
+    measured = results.filter(~pl.col("warmup"))
+    score_cols = [
+        c
+        for c in measured.columns
+        if c.startswith("score_") and not c.endswith(("_explanation", "_cost_usd", "_agreement"))
+    ]
+    # an LLM judge's own cost (score_<name>_cost_usd): summed apart from the candidate's cost
+    judge_cost_cols = [
+        c for c in measured.columns if c.startswith("score_") and c.endswith("_cost_usd")
+    ]
+    if measured.is_empty():
+        return pl.DataFrame(schema={"target": pl.String, "calls": pl.UInt32})
+    ok = pl.col("status") == "ok"
+    live_ok = ok & ~pl.col("cached")
+    base = measured.group_by("target", maintain_order=True).agg(
+        *totals_exprs(),
+        live_ok.sum().alias("live_ok"),
+        *[pl.col(c).mean().alias(f"{c}_mean") for c in score_cols],
+        *[cost_total_expr(pl.col(c).filter(_judged(c))).alias(c) for c in judge_cost_cols],
+    )
+    # speed stats over live ok calls, or over all ok calls when a target has none live
+    frames = []
+    for (target,), group in measured.group_by("target", maintain_order=True):
+        live = group.filter(live_ok)
+        use_all = speed == "all" or live.is_empty()
+        src = group.filter(ok) if use_all else live
+        label = (
+            "live" if not use_all else ("all" if speed == "all" else "cached (original timings)")
+        )
+        if src.is_empty():
+            label = "none"
+        frames.append(
+            src.select(
+                pl.lit(target).alias("target"),
+                pl.col("ttft_s").quantile(0.5, "linear").alias("ttft_p50_s"),
+                pl.col("ttft_s").quantile(0.95, "linear").alias("ttft_p95_s"),
+                pl.col("latency_s").quantile(0.5, "linear").alias("latency_p50_s"),
+                pl.col("latency_s").quantile(0.95, "linear").alias("latency_p95_s"),
+                pl.col("output_tps").quantile(0.5, "linear").alias("output_tps_p50"),
+            ).with_columns(pl.lit(label).alias("speed_from"))
+        )
+    speed_df = pl.concat(frames, how="vertical_relaxed")
+    out = base.join(speed_df, on="target", how="left").drop("live_ok")
+    order = [
+        "target",
+        "calls",
+        "errors",
+        "error_rate",
+        "cached",
+        "ttft_p50_s",
+        "ttft_p95_s",
+        "latency_p50_s",
+        "latency_p95_s",
+        "output_tps_p50",
+        "input_tokens",
+        "output_tokens",
+        "cost_usd",
+        *judge_cost_cols,
+        *[f"{c}_mean" for c in score_cols],
+        "speed_from",
+    ]
+    out = out.select(order)
+    sort_cols, desc = ["latency_p50_s"], [False]
+    if score_cols:
+        sort_cols, desc = [f"{score_cols[0]}_mean", "latency_p50_s"], [True, False]
+    return out.sort(sort_cols, descending=desc, nulls_last=True)

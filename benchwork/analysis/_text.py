@@ -1,0 +1,65 @@
+"""Plain-text leaderboard for terminals: the summary frame as an aligned table."""
+
+from __future__ import annotations
+
+import polars as pl
+
+__all__ = ["leaderboard_text"]
+
+
+def _fmt(value: object, kind: str) -> str:
+    if value is None:
+        return "—"
+    if kind == "ms":
+        return f"{float(value) * 1000:,.0f} ms"  # type: ignore[arg-type]
+    if kind == "pct":
+        return f"{float(value) * 100:.0f}%"  # type: ignore[arg-type]
+    if kind == "tps":
+        return f"{float(value):,.1f}"  # type: ignore[arg-type]
+    if kind == "usd":
+        return f"${float(value):.6f}"  # type: ignore[arg-type]
+    return str(value)
+
+
+def leaderboard_text(summary: pl.DataFrame) -> str:
+    """Rank, target, score(s), TTFT/latency p50, tok/s, cost, errors, as aligned columns."""
+    score_cols = [c for c in summary.columns if c.startswith("score_") and c.endswith("_mean")]
+    judge_costs = [c for c in summary.columns if c.startswith("score_") and c.endswith("_cost_usd")]
+    columns: list[tuple[str, str, str]] = [("target", "target", "str")]
+    columns += [(c, c[len("score_") : -len("_mean")], "pct") for c in score_cols]
+    columns += [
+        ("ttft_p50_s", "TTFT p50", "ms"),
+        ("latency_p50_s", "latency p50", "ms"),
+        ("output_tps_p50", "tok/s p50", "tps"),
+        ("cost_usd", "cost", "usd"),
+        *[(c, f"{c[len('score_') : -len('_cost_usd')]} cost", "usd") for c in judge_costs],
+        ("calls", "calls", "str"),
+        ("errors", "errors", "str"),
+        ("cached", "cached", "str"),
+    ]
+    header = ["#"] + [title for _, title, _ in columns]
+    rows = [
+        [str(i + 1)] + [_fmt(row.get(col), kind) for col, _, kind in columns]
+        for i, row in enumerate(summary.iter_rows(named=True))
+    ]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(
+            h.ljust(w) if i < 2 else h.rjust(w)
+            for i, (h, w) in enumerate(zip(header, widths, strict=True))
+        )
+    ]
+    lines.append("  ".join("-" * w for w in widths))
+    for r in rows:
+        lines.append(
+            "  ".join(
+                v.ljust(w) if i < 2 else v.rjust(w)
+                for i, (v, w) in enumerate(zip(r, widths, strict=True))
+            )
+        )
+    speed = summary["speed_from"].unique().to_list() if "speed_from" in summary.columns else []
+    if any(s != "live" for s in speed):
+        lines.append(
+            "note: speed figures for targets with no live calls come from cached calls' original timings"
+        )
+    return "\n".join(lines)
