@@ -12,7 +12,9 @@ from benchwork.scoring._score import BaseScorer, Score, clip, fmt_number
 
 __all__ = ["Numeric", "extract_number"]
 
-_MINUS = "-\u2212\ufe63\uff0d"
+# "-" first and escaped: unescaped, "[+-…]" was a range from "+" to U+2212 (letters,
+# brackets, "=", "€" glued to a digit were taken as a sign and float() raised)
+_MINUS = "\\-\u2212\ufe63\uff0d"
 _NUMBER = re.compile(
     rf"""
     (?<![A-Za-z_.\d])                    # not glued to a word, a digit or a decimal point
@@ -30,7 +32,7 @@ _TAIL = 4096
 
 def _value(m: re.Match[str], percent_as_fraction: bool) -> float:
     text = (m.group("sign") or "") + m.group("num").replace(",", "") + (m.group("exp") or "")
-    for ch in _MINUS[1:]:
+    for ch in "\u2212\ufe63\uff0d":
         text = text.replace(ch, "-")
     value = float(text)
     return value / 100 if percent_as_fraction and m.group("pct") else value
