@@ -64,7 +64,7 @@ async def timed_rerun(
 async def phased_rerun(suite, target, repeats: int, dirs: dict) -> tuple[dict, str]:
     """The same re-run through ``bw.start``, with the time of each phase from its events."""
     import benchwork as bw
-    from benchwork.progress import ConsoleProgress
+    from benchwork.runner._progress import ConsoleProgress
 
     marks: dict[str, float] = {}
     console = io.StringIO()

@@ -38,7 +38,7 @@ async def run_raw(base: str, streams: int, calls: int) -> list[tuple[float, floa
 
 
 async def run_litellm(base: str, streams: int, calls: int) -> list[tuple[float, float]]:
-    from benchwork._litellm import get_litellm
+    from benchwork._util.litellm import get_litellm
 
     litellm = get_litellm()
     sem = asyncio.Semaphore(streams)

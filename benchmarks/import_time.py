@@ -30,11 +30,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     bw = measure("benchwork", args.runs)
-    api = measure("benchwork.api", args.runs)
+    api = measure("benchwork.runner._api", args.runs)
     lit = measure("litellm", max(1, args.runs // 2))
     print(f"import benchwork          {bw * 1000:8.1f} ms   (target <= 500 ms)")
     print(
-        f"import benchwork.api      {api * 1000:8.1f} ms   (first run(): engine, Polars, aiohttp)"
+        f"import benchwork.runner._api      {api * 1000:8.1f} ms   (first run(): engine, Polars, aiohttp)"
     )
     print(
         f"import litellm            {lit * 1000:8.1f} ms   (loaded only for non-OpenAI providers)"

@@ -1,56 +1,127 @@
 """benchwork: a Jupyter-native workbench for evaluating and benchmarking LLMs.
 
-Public names are imported lazily so that ``import benchwork`` stays fast (litellm, Polars
-and aiohttp load only when first needed).
+The front door holds the names a user types; everything else lives in its subpackage
+(``benchwork.suite``, ``.target``, ``.client``, ``.cache``, ``.store``, ``.scoring``,
+``.runner``, ``.analysis``, ``.sim``, ``.widgets``, ``.cli``). Names are imported lazily so
+that ``import benchwork`` stays fast (litellm, Polars and aiohttp load on first use); the
+``TYPE_CHECKING`` block shows them to type checkers and IDEs.
+
+Naming rule for async/sync pairs: the plain name is the coroutine (``await bw.run(...)``),
+``*_sync`` blocks (``bw.run_sync(...)``), for every pair.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it
+if TYPE_CHECKING:
+    from benchwork import (
+        analysis,
+        cache,
+        client,
+        errors,
+        results,
+        runner,
+        scoring,
+        sim,
+        store,
+        suite,
+        target,
+        widgets,
+    )
+    from benchwork.errors import BenchworkError
+    from benchwork.runner import (
+        Run,
+        RunHandle,
+        compare,
+        compare_sync,
+        load_run,
+        resume,
+        resume_sync,
+        run,
+        run_sync,
+        runs,
+        start,
+    )
+    from benchwork.scoring import Score, scorer
+    from benchwork.suite import Case, Suite
+    from benchwork.target import Target
+    from benchwork.widgets import RunProgress
+
+# public name -> subpackage that defines it
 _EXPORTS: dict[str, str] = {
     "BenchworkError": "benchwork.errors",
-    "SuiteError": "benchwork.errors",
-    "TargetError": "benchwork.errors",
-    "CacheMissError": "benchwork.errors",
-    "RunNotFoundError": "benchwork.errors",
-    "CallRecord": "benchwork.schema",
-    "RESULT_SCHEMA": "benchwork.schema",
     "Case": "benchwork.suite",
     "Suite": "benchwork.suite",
     "Target": "benchwork.target",
-    "load_targets": "benchwork.target",
-    "Run": "benchwork.run_result",
-    "RunHandle": "benchwork.api",
-    "run": "benchwork.api",
-    "start": "benchwork.api",
-    "run_sync": "benchwork.api",
-    "resume": "benchwork.api",
-    "aresume": "benchwork.api",
-    "runs": "benchwork.api",
-    "load_run": "benchwork.api",
-    "RetryPolicy": "benchwork.client",
-    "Event": "benchwork.events",
-    "CallCache": "benchwork.cache",
-    "RunStore": "benchwork.store",
+    "Run": "benchwork.runner",
+    "RunHandle": "benchwork.runner",
+    "run": "benchwork.runner",
+    "run_sync": "benchwork.runner",
+    "start": "benchwork.runner",
+    "resume": "benchwork.runner",
+    "resume_sync": "benchwork.runner",
+    "runs": "benchwork.runner",
+    "load_run": "benchwork.runner",
+    "compare": "benchwork.runner",
+    "compare_sync": "benchwork.runner",
     "Score": "benchwork.scoring",
-    "compare": "benchwork.pairwise",
-    "pairwise_summary": "benchwork.pairwise",
     "scorer": "benchwork.scoring",
-    "SimServer": "benchwork.sim",
-    "SimModel": "benchwork.sim",
-    "Fault": "benchwork.sim",
     "RunProgress": "benchwork.widgets",
 }
 
-#: submodules reachable as attributes, e.g. ``bw.cache.why(...)``
-_SUBMODULES = ("cache",)
+#: subpackages reachable as attributes, e.g. ``bw.analysis.leaderboard(run)``
+_SUBMODULES = (
+    "analysis",
+    "cache",
+    "client",
+    "errors",
+    "results",
+    "runner",
+    "scoring",
+    "sim",
+    "store",
+    "suite",
+    "target",
+    "widgets",
+)
 
-__all__ = ["__version__", *_EXPORTS, *_SUBMODULES]
+__all__ = [
+    "BenchworkError",
+    "Case",
+    "Run",
+    "RunHandle",
+    "RunProgress",
+    "Score",
+    "Suite",
+    "Target",
+    "__version__",
+    "analysis",
+    "cache",
+    "client",
+    "compare",
+    "compare_sync",
+    "errors",
+    "load_run",
+    "results",
+    "resume",
+    "resume_sync",
+    "run",
+    "run_sync",
+    "runner",
+    "runs",
+    "scorer",
+    "scoring",
+    "sim",
+    "start",
+    "store",
+    "suite",
+    "target",
+    "widgets",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-import benchwork.cache as cache_mod
+import benchwork.cache._cache as cache_mod
+from benchwork._util.redact import Redactor
 from benchwork.cache import CallCache, cache_key, check_mode, normalize_api_base
 from benchwork.errors import BenchworkError
-from benchwork.redact import Redactor
 
 SECRET = "sk-live-SENTINEL-9f8e7d6c5b4a"
 

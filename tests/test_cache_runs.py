@@ -21,7 +21,7 @@ import pytest
 import benchwork as bw
 from benchwork.cache import CallCache
 from benchwork.cli import main
-from benchwork.progress import ConsoleProgress
+from benchwork.runner import ConsoleProgress
 from benchwork.sim import Fault, SimModel, SimServer
 
 ZERO = {"ttft_s": 0.0, "itl_s": 0.0}
@@ -166,11 +166,11 @@ def test_replay_miss_names_case_target_and_repeat(sim, dirs):
     ok = bw.run_sync(_suite(2), [_target(sim)], cache="replay", progress=False, **dirs)
     assert ok.results["cached"].all() and sim.requests == []
 
-    with pytest.raises(bw.CacheMissError) as err:
+    with pytest.raises(bw.errors.CacheMissError) as err:
         bw.run_sync(_suite(3), [_target(sim)], cache="replay", progress=False, **dirs)
     msg = str(err.value)
     assert "'c2'" in msg and "'openai/m'" in msg and "repeat 0" in msg
-    with pytest.raises(bw.CacheMissError, match=r"repeat 1"):
+    with pytest.raises(bw.errors.CacheMissError, match=r"repeat 1"):
         bw.run_sync(_suite(2), [_target(sim)], repeats=2, cache="replay", progress=False, **dirs)
     assert sim.requests == [], "replay must never reach the network"
 
@@ -200,7 +200,7 @@ def test_cache_why_names_the_changed_temperature(sim, dirs, capsys):
     run = bw.run_sync(suite, [warm], progress=False, **dirs)
     assert not run.results["cached"].any() and len(sim.requests) == 4
 
-    why = bw.cache.why(run.id, case_id="c1", target="t", home=dirs["home"])
+    why = bw.runner.why_missed(run.id, case_id="c1", target="t", home=dirs["home"])
     assert not why.hit
     assert [(name, a, b) for name, a, b in why.differences] == [("params.temperature", 0.0, 0.7)]
 
@@ -215,7 +215,7 @@ def test_cache_why_names_the_changed_temperature(sim, dirs, capsys):
     # a call that hit: why says so; an unknown target is one clear error
     hit = bw.run_sync(suite, [warm], progress=False, **dirs)
     assert hit.results["cached"].all()
-    hit_why = bw.cache.why(hit.id, case_id="c0", home=dirs["home"])
+    hit_why = bw.runner.why_missed(hit.id, case_id="c0", home=dirs["home"])
     assert hit_why.hit and str(hit_why).startswith("hit: case 'c0' on target 't'")
     argv = ["cache", "why", run.id, "--case", "c1", "--target", "nope", "--home", str(dirs["home"])]
     assert main(argv) == 2
@@ -297,13 +297,13 @@ def test_sentinel_key_is_sent_but_never_written_or_printed(tmp_path, monkeypatch
 
 def test_a_key_in_a_target_is_refused_without_echoing_it():
     sentinel = f"sk-SENTINEL-{secrets.token_hex(12)}"
-    with pytest.raises(bw.TargetError, match="api_key_env") as err:
+    with pytest.raises(bw.errors.TargetError, match="api_key_env") as err:
         bw.Target("openai/m", params={"api_key": sentinel})
     assert sentinel not in str(err.value)
-    with pytest.raises(bw.TargetError, match="NAME of an environment variable") as err:
+    with pytest.raises(bw.errors.TargetError, match="NAME of an environment variable") as err:
         bw.Target("openai/m", api_key_env=sentinel)
     assert sentinel not in str(err.value)
-    with pytest.raises(bw.TargetError, match="api_key_env"):
+    with pytest.raises(bw.errors.TargetError, match="api_key_env"):
         bw.Target.from_dict({"model": "openai/m", "params": {"api_key": sentinel}})
 
 
@@ -327,7 +327,7 @@ def test_runs_frame_and_load_run(sim, dirs):
     assert loaded.status == "finished" and loaded.results.height == 6
     cols = ["case_id", "target", "latency_s", "output_text", "score_exact"]
     assert loaded.results.sort(cols[:2]).select(cols).equals(b.results.sort(cols[:2]).select(cols))
-    with pytest.raises(bw.RunNotFoundError, match=b.id):
+    with pytest.raises(bw.errors.RunNotFoundError, match=b.id):
         bw.load_run("20990101-000000-abcdef", dirs["home"])
 
 
@@ -400,7 +400,7 @@ def test_cli_cache_stats_prune_clear(sim, dirs, capsys, monkeypatch):
 
     assert main(["cache", "prune", "--older-than", "1", "--cache-dir", cache_dir]) == 0
     assert "removed 0 entries older than 1 days" in capsys.readouterr().out
-    import benchwork.cache as cache_mod
+    import benchwork.cache._cache as cache_mod
 
     real_now = cache_mod._now
     monkeypatch.setattr(cache_mod, "_now", lambda: real_now() + 2 * 86400)  # two days later

@@ -11,7 +11,7 @@ import asyncio
 import json
 
 import benchwork as bw
-from benchwork.runner import _all
+from benchwork.runner._session import _all
 from benchwork.sim import DEMO_MODELS, SimServer
 
 

@@ -10,13 +10,12 @@ import sys
 import pytest
 
 from benchwork.cli import main
-from benchwork.demo import DEMO_PORT
-from benchwork.sim import SimModel, SimServer
+from benchwork.sim import DEMO_PORT, SimModel, SimServer
 
 
 def _cli(*args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "benchwork.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "benchwork", *args], capture_output=True,
                           text=True, timeout=120, env=env)  # fmt: skip
 
 
@@ -88,7 +87,7 @@ def test_bad_input_is_one_line_and_non_zero(tmp_path, args, needle):
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: s\ncases:\n  - id: q1\n    expected: 4\n")
     argv = [a.format(suite=suite, bad=bad) for a in args]
-    proc = subprocess.run([sys.executable, "-m", "benchwork.cli", *argv], capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "benchwork", *argv], capture_output=True,
                           text=True, timeout=60, cwd=tmp_path)  # fmt: skip
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
@@ -108,7 +107,7 @@ def test_ctrl_c_keeps_finished_rows_and_says_how_to_resume(tmp_path):
     home = tmp_path / "home"
     with SimProcess([SimModel("slow", ttft_s=0.05, itl_s=0.01, tokens=10)]) as sim:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "benchwork.cli", "run", str(suite), "-m", "openai/slow",
+            [sys.executable, "-m", "benchwork", "run", str(suite), "-m", "openai/slow",
              "--api-base", sim.base_url, "--concurrency", "2", "--home", str(home)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 import benchwork as bw
+from benchwork.analysis import pairwise_summary
 from benchwork.cache import CallCache
 from benchwork.errors import BenchworkError
-from benchwork.pairwise import compare, pairwise_summary
-from benchwork.schema import CallRecord, records_to_frame
+from benchwork.results import CallRecord, records_to_frame
+from benchwork.runner import compare_sync as compare
 from benchwork.scoring import (
     Judge,
     JudgeModel,

@@ -1,4 +1,4 @@
-from benchwork.redact import Redactor
+from benchwork._util.redact import Redactor
 
 SECRET = "sk-test-SENTINEL-0123456789"
 

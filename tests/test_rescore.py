@@ -72,7 +72,7 @@ def models_asked(sim: SimServer) -> list[str]:
 
 def test_rescore_calls_only_the_judge_and_saves_scores(sim: SimServer, run: Any) -> None:
     before = run.results
-    new = run.rescore(["exact", {"type": "judge", "judge": judge(sim)}])
+    new = run.rescore_sync(["exact", {"type": "judge", "judge": judge(sim)}])
     asked = models_asked(sim)
     assert asked and set(asked) == {"judge"}  # no candidate model was called
     # one judge call per distinct (case, output); identical prompts may share a cached verdict
@@ -95,15 +95,15 @@ def test_rescore_calls_only_the_judge_and_saves_scores(sim: SimServer, run: Any)
     assert manifest["rescores"][-1]["scorers"][1] == {"name": "judge", "judge": "openai_like/judge"}
     # a second rescore: judge calls come from the cache, nothing is sent
     sim.reset_log()
-    again = loaded.rescore([{"type": "judge", "judge": judge(sim)}])
+    again = loaded.rescore_sync([{"type": "judge", "judge": judge(sim)}])
     assert sim.requests == []
     assert again.results["score_judge"].to_list() == df["score_judge"].to_list()
     assert len(again.manifest["rescores"]) == 2
 
 
 def test_rescore_replaces_same_name_and_keeps_others(sim: SimServer, run: Any) -> None:
-    run.rescore([{"type": "judge", "judge": judge(sim), "name": "quality"}])
-    new = bw.load_run(run.id).rescore([{"type": "contains", "name": "exact"}])
+    run.rescore_sync([{"type": "judge", "judge": judge(sim), "name": "quality"}])
+    new = bw.load_run(run.id).rescore_sync([{"type": "contains", "name": "exact"}])
     df = new.results
     assert {"score_exact", "score_quality"} <= set(df.columns)
     assert df["score_exact_explanation"].str.contains("^(contains|missing) ").all()
@@ -112,19 +112,19 @@ def test_rescore_replaces_same_name_and_keeps_others(sim: SimServer, run: Any) -
 
 def test_rescore_with_a_panel(sim: SimServer, run: Any) -> None:
     spec = {"type": "panel", "judges": [judge(sim), judge(sim, "judge2"), judge(sim)]}
-    df = run.rescore([spec]).results
+    df = run.rescore_sync([spec]).results
     assert set(models_asked(sim)) == {"judge", "judge2"}
     assert df["score_panel_agreement"].to_list() == [1.0] * len(run.records)
 
 
 def test_rescore_refuses_a_running_run_and_bad_specs(sim: SimServer, run: Any) -> None:
     with pytest.raises(BenchworkError, match="unknown scorer"):
-        run.rescore(["exactt"])
+        run.rescore_sync(["exactt"])
     with pytest.raises(BenchworkError, match="no scorers"):
-        run.rescore([])
+        run.rescore_sync([])
     run.manifest["status"] = "running"
     with pytest.raises(BenchworkError, match="still running"):
-        run.rescore(["exact"])
+        run.rescore_sync(["exact"])
     assert sim.requests == []
 
 
@@ -185,7 +185,7 @@ def test_cli_rescore_bad_input_is_one_line(
 
 
 def test_export_import_keeps_the_judge_cost(sim: SimServer, run: Any, tmp_path: Path) -> None:
-    run.rescore([{"type": "judge", "judge": judge(sim)}])
+    run.rescore_sync([{"type": "judge", "judge": judge(sim)}])
     store = RunStore()
     path = store.export(run.id, tmp_path / "out.parquet")
     other = RunStore(tmp_path / "other")

@@ -124,7 +124,7 @@ def test_kill_9_mid_run_then_resume_pays_for_nothing_twice(tmp_path):
 
         sim.reset_log()
         with pytest.warns(RuntimeWarning, match="incomplete last journal line"):
-            run = bw.resume(run_id, home=home, cache_dir=cache_dir, progress=False)
+            run = bw.resume_sync(run_id, home=home, cache_dir=cache_dir, progress=False)
         after = sim.requests
 
     # every (case, target, repeat) exactly once, and the run is finished
@@ -165,12 +165,12 @@ def test_resume_of_a_finished_run_sends_nothing(tmp_path):
         home = tmp_path / "runs"
         first = bw.run_sync(suite, target, home=home, cache="off", progress=False)
         sim.reset_log()
-        again = bw.resume(first.id, home=home, progress=False)
+        again = bw.resume_sync(first.id, home=home, progress=False)
         assert sim.requests == []
     assert again.status == "finished" and again.results.height == 5
     assert again.results.sort("case_id").equals(first.results.sort("case_id"))
-    with pytest.raises(bw.RunNotFoundError):
-        bw.resume("no-such-run", home=home, progress=False)
+    with pytest.raises(bw.errors.RunNotFoundError):
+        bw.resume_sync("no-such-run", home=home, progress=False)
 
 
 def test_resume_retry_errors_keeps_one_row_per_call(tmp_path):
@@ -182,10 +182,10 @@ def test_resume_retry_errors_keeps_one_row_per_call(tmp_path):
         home, cache_dir = tmp_path / "runs", tmp_path / "cache"
         first = bw.run_sync(suite, target, home=home, cache_dir=cache_dir, progress=False)
         assert first.results["status"].to_list().count("error") == 3
-        plain = bw.resume(first.id, home=home, cache_dir=cache_dir, progress=False)
+        plain = bw.resume_sync(first.id, home=home, cache_dir=cache_dir, progress=False)
         assert len(sim.requests) == 4, "errors are kept unless retry_errors=True"
         assert plain.results["status"].to_list().count("error") == 3
-        fixed = bw.resume(
+        fixed = bw.resume_sync(
             first.id, home=home, cache_dir=cache_dir, retry_errors=True, progress=False
         )
         assert len(sim.requests) == 4 + 3
@@ -244,7 +244,9 @@ def test_kill_while_a_judge_grades_does_not_re_pay_the_candidate_calls(tmp_path)
         candidate_calls = sum(r["model"] == "quick" for r in sim.requests)
         assert candidate_calls == 3
         sim.reset_log()
-        run = bw.resume("judged", home=home, cache_dir=cache_dir, scorers=["exact"], progress=False)
+        run = bw.resume_sync(
+            "judged", home=home, cache_dir=cache_dir, scorers=["exact"], progress=False
+        )
         resent = [r for r in sim.requests if r["model"] == "quick"]
     assert resent == [], "a candidate call finished before the kill was paid for twice"
     assert run.status == "finished" and run.results["cached"].to_list() == [True] * 3

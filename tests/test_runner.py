@@ -160,9 +160,9 @@ def test_targets_file_and_errors(tmp_path):
     path.write_text(
         "- model: openai/a\n  api_base: http://127.0.0.1:1/v1\n- model: openai/b\n  temprature: 1\n"
     )
-    with pytest.raises(bw.TargetError, match=r"target #2.*unknown field\(s\) temprature"):
-        bw.load_targets(path)
-    with pytest.raises(bw.TargetError, match="api_key_env"):
+    with pytest.raises(bw.errors.TargetError, match=r"target #2.*unknown field\(s\) temprature"):
+        bw.target.load_targets(path)
+    with pytest.raises(bw.errors.TargetError, match="api_key_env"):
         bw.Target("openai/x", params={"api_key": "sk-123"})
 
 
@@ -221,7 +221,7 @@ def test_ctrl_c_during_run_sync_in_a_running_loop_waits_for_the_run_to_stop(sim,
 def test_the_pre_run_heap_is_frozen_while_streams_are_timed(sim):
     import gc
 
-    from benchwork._gcpause import frozen_heap
+    from benchwork._util.gcpause import frozen_heap
 
     assert gc.get_freeze_count() == 0
     with frozen_heap():

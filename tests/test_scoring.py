@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from benchwork.errors import BenchworkError
-from benchwork.schema import CallRecord, records_to_frame
+from benchwork.results import CallRecord, records_to_frame
 from benchwork.scoring import (
     Contains,
     Exact,
@@ -734,7 +734,8 @@ async def test_cancelled_scoring_leaves_no_unawaited_coroutines() -> None:
 
 
 def test_real_case_class() -> None:
-    suite = pytest.importorskip("benchwork.suite")
+    from benchwork import suite
+
     case = suite.Case(id="q1", input="2+2?", expected=4)
     r = asyncio.run(score_records([case], [rec("It is 4", "q1")], ["numeric"]))
     assert r[0].scores["numeric"]["value"] == 1.0

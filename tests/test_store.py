@@ -5,9 +5,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from benchwork._util.redact import Redactor
 from benchwork.errors import BenchworkError, RunNotFoundError
-from benchwork.redact import Redactor
-from benchwork.schema import CallRecord
+from benchwork.results import CallRecord
 from benchwork.store import RunStore, new_run_id
 
 SECRET = "sk-proj-SENTINEL-abcdef123456"

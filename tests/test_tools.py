@@ -18,10 +18,9 @@ import pytest
 import benchwork as bw
 from benchwork.cli import main as cli_main
 from benchwork.client import MockTools
-from benchwork.demo import TOOLS_SUITE_PATH
-from benchwork.plan import plan_calls
+from benchwork.runner import plan_calls
 from benchwork.scoring import ToolArgs
-from benchwork.sim import SimModel, SimServer
+from benchwork.sim import TOOLS_SUITE_PATH, SimModel, SimServer
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # pydantic notes from litellm
 
@@ -245,10 +244,10 @@ def test_turn_limit_stops_a_model_that_keeps_calling_tools(sim, tools_suite):
 
 def test_bad_conversation_metadata_fails_before_any_call():
     bad = bw.Case(id="b", input="x", tools=[WEATHER], metadata={"tool_responses": "nope"})
-    with pytest.raises(bw.SuiteError, match="tool_responses"):
+    with pytest.raises(bw.errors.SuiteError, match="tool_responses"):
         _run(bw.Suite(name="bad", cases=[bad]), [bw.Target("openai/right", api_base="http://x")])
     bad.metadata = {"tool_responses": {}, "max_turns": 0}
-    with pytest.raises(bw.SuiteError, match="max_turns"):
+    with pytest.raises(bw.errors.SuiteError, match="max_turns"):
         _run(bw.Suite(name="bad", cases=[bad]), [bw.Target("openai/right", api_base="http://x")])
     mock = MockTools(["first", {"n": 2}])
     assert mock.result_for("any", 1) == '{"n": 2}' and "no mock response" in mock.result_for(
@@ -330,7 +329,7 @@ def test_cached_rerun_sends_no_requests_and_key_covers_mock_results(sim, tools_s
 # -- scorer rules ---------------------------------------------------------------------------------
 def test_per_case_argument_rules_regex_and_present():
     calls = [{"function": {"name": "book", "arguments": '{"date": "2025-03-01", "note": "hi"}'}}]
-    record = bw.CallRecord("r", "c", "t", "m", tool_calls=json.dumps(calls))
+    record = bw.results.CallRecord("r", "c", "t", "m", tool_calls=json.dumps(calls))
     expected = [{"name": "book", "arguments": {"date": r"^2025-\d\d-\d\d$", "note": "anything"}}]
     case = bw.Case(id="c", input="x", metadata={"expected_tool_calls": expected})
     assert ToolArgs()(case, record).value == 0.0

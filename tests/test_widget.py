@@ -53,7 +53,7 @@ async def test_widget_follows_the_run_and_throttles_updates(sim_and_suite) -> No
         _targets(sim, "snappy", "flaky"),
         cache="off",
         progress=False,
-        retry=bw.RetryPolicy(max_attempts=1),
+        retry=bw.client.RetryPolicy(max_attempts=1),
     )
     widget = RunProgress(handle)
     assert widget.run_id == handle.run_id and widget.total == 40 and widget.done == 0

@@ -19,9 +19,8 @@ from benchwork.client._errors import CallError
 from benchwork.client._http import HttpPath
 from benchwork.client._stream import StreamResult, percentile
 from benchwork.client._via_litellm import LitellmPath
-from benchwork.pricing import Prices, call_cost
-from benchwork.schema import CallRecord, clean_text
-from benchwork.target import ResolvedTarget
+from benchwork.results import CallRecord, clean_text
+from benchwork.target import Prices, ResolvedTarget, call_cost
 
 __all__ = [
     "DEFAULT_MAX_TURNS",
@@ -218,7 +217,7 @@ class Client:
 
 def _estimate_tokens(req: CallRequest, result: StreamResult) -> None:
     """Count tokens with litellm's tokenizer when the provider sent no usage."""
-    from benchwork._litellm import get_litellm
+    from benchwork._util.litellm import get_litellm
 
     litellm = get_litellm()
     model = req.resolved.target.model

@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING, Any
 from benchwork.client._errors import CallError
 from benchwork.client._stream import StreamResult, percentile
 from benchwork.errors import SuiteError
-from benchwork.schema import CallRecord, clean_text
+from benchwork.results import CallRecord, clean_text
 
 if TYPE_CHECKING:
     from benchwork.client import CallRequest, Client, RetryHook
-    from benchwork.pricing import Prices
+    from benchwork.target import Prices
 
 __all__ = ["DEFAULT_MAX_TURNS", "MockTools", "converse"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from benchwork._litellm import get_litellm
+from benchwork._util.litellm import get_litellm
 from benchwork.client._errors import CallError, error_type_for_status, parse_retry_after
 from benchwork.client._stream import StreamResult
 from benchwork.target import ResolvedTarget

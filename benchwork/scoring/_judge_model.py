@@ -157,7 +157,7 @@ class JudgeModel:
 
     def prepare(self) -> None:
         """Resolve the target (provider, base URL) and look up its prices."""
-        from benchwork.pricing import prices_for
+        from benchwork.target import prices_for
 
         if self._resolved is None:
             self._resolved = self.target.resolve()
@@ -168,8 +168,8 @@ class JudgeModel:
         if self.cache_mode == "off":
             return None
         if self._cache is _UNSET:
+            from benchwork._util.redact import Redactor
             from benchwork.cache import CallCache
-            from benchwork.redact import Redactor
 
             env = self.target.api_key_env
             redactor = Redactor.from_env_names([env] if env else [])
@@ -198,7 +198,7 @@ class JudgeModel:
         """One judge call (a CallRecord), answered from the cache when it can be."""
         from benchwork.cache import cache_key
         from benchwork.client import CallRequest
-        from benchwork.schema import CallRecord
+        from benchwork.results import CallRecord
 
         self.prepare()
         t = self.target
@@ -250,7 +250,7 @@ class JudgeModel:
             return await self._ask(reply, messages, read, correction, case_id)
         finally:  # a provider may echo the key in an error: never let it reach a score
             if reply.error and self.target.api_key_env:
-                from benchwork.redact import Redactor
+                from benchwork._util.redact import Redactor
 
                 reply.error = Redactor.from_env_names([self.target.api_key_env]).scrub(reply.error)
 

@@ -8,6 +8,14 @@ provider of the demo::
         ...  # point an OpenAI client at sim.base_url, model "fast-small"
 """
 
+from benchwork.sim._demo import (
+    DEMO_PORT,
+    DEMO_SUITE_PATH,
+    TOOLS_SUITE_PATH,
+    demo_judge,
+    demo_scorers,
+    demo_targets,
+)
 from benchwork.sim.judge import DEMO_JUDGE
 from benchwork.sim.models import (
     DEMO_MODELS,
@@ -23,11 +31,17 @@ from benchwork.sim.server import SimServer
 __all__ = [
     "DEMO_JUDGE",
     "DEMO_MODELS",
+    "DEMO_PORT",
+    "DEMO_SUITE_PATH",
     "FAULT_KINDS",
+    "TOOLS_SUITE_PATH",
     "TOOL_DEMO_MODELS",
     "Fault",
     "SimModel",
     "SimProcess",
     "SimServer",
+    "demo_judge",
+    "demo_scorers",
+    "demo_targets",
     "load_models",
 ]

@@ -1,0 +1,1 @@
+"""Private helpers shared by several subpackages (litellm access, GC pauses, secret scrubbing)."""

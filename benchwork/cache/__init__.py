@@ -1,0 +1,32 @@
+"""Call cache: every successful model call on disk (diskcache), keyed by what shapes the answer.
+
+The key is a sha256 over an allowlist (model, normalised api_base, messages, tools, output-
+affecting params, repeat, key version); never secrets, timeouts or concurrency. ``CallCache``
+stores and looks up; the mode (use, refresh, off, replay) decides which of the two happen.
+"""
+
+from benchwork.cache._cache import CACHE_MODES, CallCache, check_mode, default_cache_dir
+from benchwork.cache._key import (
+    KEY_VERSION,
+    OUTPUT_PARAMS,
+    cache_key,
+    canonical_json,
+    key_for_components,
+    normalize_api_base,
+)
+from benchwork.cache._why import CacheWhy, diff_components
+
+__all__ = [
+    "CACHE_MODES",
+    "KEY_VERSION",
+    "OUTPUT_PARAMS",
+    "CacheWhy",
+    "CallCache",
+    "cache_key",
+    "canonical_json",
+    "check_mode",
+    "default_cache_dir",
+    "diff_components",
+    "key_for_components",
+    "normalize_api_base",
+]

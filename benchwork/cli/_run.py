@@ -1,0 +1,122 @@
+"""CLI commands that run suites: ``demo`` (the built-in default), ``run`` and ``sim``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from benchwork.cli._output import add_run_options, print_summary
+from benchwork.errors import BenchworkError
+
+__all__ = ["cmd_sim", "register"]
+
+
+def register(sub: Any) -> None:
+    """Add ``demo``, ``run`` and ``sim`` to the ``benchwork`` parser's subcommands."""
+    demo = sub.add_parser("demo", help="run the bundled suite against three simulated models")
+    add_run_options(demo)
+    demo.add_argument(
+        "--tools",
+        action="store_true",
+        help="run the tool-calling suite against sim models that call tools well, badly or not at all",
+    )
+    demo.set_defaults(handler=_cmd_demo)
+
+    run = sub.add_parser("run", help="run a suite against one or more models")
+    run.add_argument("suite", help="suite file (.yaml, .yml, .json, .jsonl, .csv)")
+    run.add_argument(
+        "-m", "--model", action="append", default=[], help="litellm model id (repeatable)"
+    )
+    run.add_argument("--targets", help="targets file (YAML/JSON list of targets)")
+    run.add_argument("--api-base", help="base URL for the -m models (OpenAI-compatible server)")
+    run.add_argument("--api-key-env", help="NAME of the env variable holding the API key")
+    run.add_argument("--concurrency", type=int, help="concurrent calls per target")
+    run.add_argument(
+        "--scorer", action="append", help="scorer name (repeatable; default from suite)"
+    )
+    add_run_options(run)
+    run.set_defaults(handler=_cmd_run)
+
+    sim = sub.add_parser(
+        "sim", help="serve the simulated OpenAI-compatible provider", add_help=False
+    )
+    sim.add_argument("args", nargs=argparse.REMAINDER)
+    sim.set_defaults(handler=cmd_sim)
+
+
+def _run_and_print(suite: Any, targets: Any, args: argparse.Namespace, scorers: Any = None) -> int:
+    from benchwork.runner import run_sync
+
+    run = run_sync(
+        suite,
+        targets,
+        repeats=args.repeats,
+        warmup=args.warmup,
+        cache=args.cache,
+        cache_dir=args.cache_dir,
+        home=args.home,
+        scorers=scorers,
+        progress=not args.quiet,
+    )
+    print_summary(run, args.json)
+    return 0 if run.status == "finished" else 1
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from benchwork.sim import (
+        DEMO_JUDGE,
+        DEMO_MODELS,
+        DEMO_PORT,
+        DEMO_SUITE_PATH,
+        TOOL_DEMO_MODELS,
+        TOOLS_SUITE_PATH,
+        SimProcess,
+        demo_scorers,
+        demo_targets,
+    )
+    from benchwork.suite import Suite
+
+    models, suite_path = None, DEMO_SUITE_PATH
+    if getattr(args, "tools", False):  # tool calls: right, wrong tool, wrong arguments, none
+        models, suite_path = TOOL_DEMO_MODELS, TOOLS_SUITE_PATH
+    judged = models is None  # Q&A: exact match and a (simulated) LLM judge side by side
+    served = [*DEMO_MODELS, DEMO_JUDGE] if judged else models
+    suite = Suite.load(suite_path)
+    # the sim runs in its own process so that it never shares a GIL with the client it times
+    # a stable port keeps api_base, and so the cache keys, the same from one demo to the next
+    try:
+        sim = SimProcess(served, answers_suite=suite_path, port=DEMO_PORT).start()
+    except RuntimeError:  # the port is taken: any free port will do (the cache will miss)
+        sim = SimProcess(served, answers_suite=suite_path).start()
+    with sim:
+        if not args.json:
+            print(
+                f"benchwork demo: suite {suite.name!r} ({len(suite)} cases) against "
+                f"{len(models or DEMO_MODELS)} simulated models at {sim.base_url}"
+                + (f", graded by the simulated judge {DEMO_JUDGE.name!r}" if judged else ""),
+                flush=True,
+            )
+        scorers = demo_scorers(sim.base_url) if judged else None
+        return _run_and_print(suite, demo_targets(sim.base_url, models), args, scorers=scorers)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from benchwork.target import Target, load_targets
+
+    targets = list(load_targets(args.targets)) if args.targets else []
+    for model in args.model:
+        targets.append(Target(model, api_base=args.api_base, api_key_env=args.api_key_env))
+    if not targets:
+        raise BenchworkError("no models: give -m MODEL (repeatable) or --targets FILE")
+    if args.concurrency is not None:
+        if args.concurrency < 1:
+            raise BenchworkError("--concurrency must be >= 1")
+        for t in targets:
+            t.concurrency = args.concurrency
+    return _run_and_print(args.suite, targets, args, scorers=args.scorer)
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    from benchwork.sim.cli import main as sim_main
+
+    return sim_main(args.args)

@@ -1,0 +1,230 @@
+"""Targets: a model plus the settings it is called with.
+
+A target holds the NAME of the environment variable with the API key (``api_key_env``),
+never the key itself, so targets can be saved in manifests and reports safely.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from benchwork.errors import TargetError
+
+__all__ = ["OPENAI_COMPATIBLE", "ResolvedTarget", "Target", "load_targets"]
+
+#: litellm provider prefixes whose endpoints speak the OpenAI chat-completions protocol; these
+#: are streamed and timed on benchwork's own lean HTTP path.
+OPENAI_COMPATIBLE: frozenset[str] = frozenset(
+    {
+        "openai",
+        "custom_openai",
+        "openai_like",
+        "hosted_vllm",
+        "groq",
+        "together_ai",
+        "openrouter",
+        "deepseek",
+        "mistral",
+        "xai",
+        "lm_studio",
+        "llamafile",
+        "fireworks_ai",
+        "deepinfra",
+        "perplexity",
+        "cerebras",
+        "nvidia_nim",
+        "sambanova",
+        "ollama_openai",
+    }
+)
+
+#: Providers resolved without importing litellm (~4 s): base URL and key variable.
+_DEFAULTS = {"openai": ("https://api.openai.com/v1", "OPENAI_API_KEY")}
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass
+class Target:
+    """A model to evaluate: litellm id (``openai/gpt-4o-mini``), display name and call settings."""
+
+    model: str
+    name: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    api_base: str | None = None
+    api_key_env: str | None = None
+    input_per_mtok: float | None = None
+    output_per_mtok: float | None = None
+    concurrency: int = 8
+    rpm: float | None = None
+    timeout_s: float = 120.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.model, str) or not self.model.strip():
+            raise TargetError(
+                "target: 'model' must be a non-empty string such as 'openai/gpt-4o-mini'"
+            )
+        if self.name is None:
+            self.name = self.model
+        if not isinstance(self.params, dict):
+            raise TargetError(f"target {self.name!r}: 'params' must be a mapping")
+        if "api_key" in self.params:
+            raise TargetError(
+                f"target {self.name!r}: do not put an API key in params; "
+                "set api_key_env to the NAME of the environment variable that holds it"
+            )
+        if self.api_key_env is not None and not _ENV_NAME.match(str(self.api_key_env)):
+            # the value is not echoed: it is most likely the key itself, pasted by mistake
+            raise TargetError(
+                f"target {self.name!r}: api_key_env must be the NAME of an environment variable "
+                "(letters, digits, '_', e.g. OPENAI_API_KEY), not the key itself"
+            )
+        if not isinstance(self.concurrency, int) or self.concurrency < 1:
+            raise TargetError(f"target {self.name!r}: 'concurrency' must be an integer >= 1")
+        if self.rpm is not None and self.rpm <= 0:
+            raise TargetError(f"target {self.name!r}: 'rpm' must be > 0")
+        if self.timeout_s <= 0:
+            raise TargetError(f"target {self.name!r}: 'timeout_s' must be > 0")
+        for price in ("input_per_mtok", "output_per_mtok"):
+            value = getattr(self, price)
+            if value is not None and (not isinstance(value, int | float) or value < 0):
+                raise TargetError(f"target {self.name!r}: {price!r} must be a number >= 0")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict for manifests; holds no secret (only the key variable's name)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, source: str | None = None) -> Target:
+        """Build from a mapping, rejecting unknown fields by name (catches typos)."""
+        where = f"{source}: " if source else ""
+        if not isinstance(data, dict):
+            raise TargetError(f"{where}a target must be a mapping, got {type(data).__name__}")
+        allowed = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            label = data.get("name") or data.get("model") or "?"
+            raise TargetError(
+                f"{where}target {label!r}: unknown field(s) {', '.join(unknown)}; "
+                f"allowed: {', '.join(sorted(allowed))}"
+            )
+        if "model" not in data:
+            raise TargetError(f"{where}target: 'model' is missing")
+        try:
+            return cls(**data)
+        except TargetError as exc:
+            raise TargetError(f"{where}{exc}") from None
+        except TypeError as exc:
+            raise TargetError(f"{where}{exc}") from None
+
+    @property
+    def provider(self) -> str | None:
+        """The litellm provider prefix (``openai`` in ``openai/gpt-4o``), if any."""
+        prefix, sep, _ = self.model.partition("/")
+        return prefix if sep else None
+
+    def resolve(self) -> ResolvedTarget:
+        """Decide the client path, base URL and key variable; asks litellm only when needed.
+
+        With an explicit ``api_base`` no key is attached unless ``api_key_env`` names one, so
+        a provider's real key is never sent to some other server by default.
+        """
+        provider = self.provider
+        model_name = self.model.split("/", 1)[1] if provider else self.model
+        lean = provider in OPENAI_COMPATIBLE or (provider is None and self.api_base is not None)
+        api_base = self.api_base
+        key_env = self.api_key_env
+        if lean and api_base is None:
+            if provider in _DEFAULTS:
+                api_base, default_key = _DEFAULTS[provider]
+                key_env = key_env or default_key
+            else:
+                info = _litellm_provider_info(self.model)
+                api_base = info.get("api_base")
+                key_env = key_env or info.get("key_env")
+                model_name = info.get("model_name") or model_name
+            if api_base is None:
+                raise TargetError(
+                    f"target {self.name!r}: no base URL known for provider {provider!r}; "
+                    "set api_base"
+                )
+        return ResolvedTarget(
+            target=self,
+            provider=provider or ("openai" if lean else None),
+            model_name=model_name if lean else self.model,
+            api_base=api_base.rstrip("/") if api_base else None,
+            key_env=key_env,
+            lean=lean,
+        )
+
+
+@dataclass(frozen=True)
+class ResolvedTarget:
+    """A target after provider resolution: which path, which URL, which key variable."""
+
+    target: Target
+    provider: str | None
+    model_name: str
+    api_base: str | None
+    key_env: str | None
+    lean: bool
+
+    def api_key(self) -> str | None:
+        """Read the key from the environment at call time; it is never stored."""
+        return os.environ.get(self.key_env) if self.key_env else None
+
+
+def _litellm_provider_info(model: str) -> dict[str, Any]:
+    from benchwork._util.litellm import get_litellm
+
+    litellm = get_litellm()
+    out: dict[str, Any] = {}
+    try:
+        model_name, provider, _key, api_base = litellm.get_llm_provider(model)
+        out.update(model_name=model_name, provider=provider, api_base=api_base)
+    except Exception as exc:  # litellm raises plain exceptions for unknown providers
+        raise TargetError(f"model {model!r}: litellm cannot resolve its provider ({exc})") from None
+    try:
+        missing = litellm.validate_environment(model).get("missing_keys") or []
+        present = [k for k in _known_key_names(out.get("provider")) if os.environ.get(k)]
+        out["key_env"] = (present or missing or [None])[0]
+    except Exception:
+        pass
+    return out
+
+
+def _known_key_names(provider: str | None) -> list[str]:
+    return [f"{(provider or '').upper()}_API_KEY"] if provider else []
+
+
+def load_targets(path: str | Path) -> list[Target]:
+    """Load targets from YAML or JSON: a list of target mappings, or ``{targets: [...]}``."""
+    import json
+
+    import yaml
+
+    p = Path(path)
+    if not p.exists():
+        raise TargetError(f"{p}: file not found")
+    text = p.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise TargetError(f"{p}: cannot parse ({str(exc).splitlines()[0]})") from None
+    if isinstance(data, dict) and "targets" in data:
+        data = data["targets"]
+    if not isinstance(data, list) or not data:
+        raise TargetError(f"{p}: expected a non-empty list of targets (or a 'targets:' list)")
+    targets = [
+        Target.from_dict(item, source=f"{p}: target #{i + 1}") for i, item in enumerate(data)
+    ]
+    names = [t.name for t in targets]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise TargetError(
+            f"{p}: duplicate target name(s) {', '.join(map(repr, dupes))}; set 'name'"
+        )
+    return targets
