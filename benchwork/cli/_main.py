@@ -1,7 +1,7 @@
 """``benchwork`` command line: the parser and the entry point.
 
 Each command group lives in its own module (``_run``: demo, run, sim; ``_store``: runs, show,
-resume, export, import, cache; ``_score``: rescore). Bad input ends with one line on stderr
+resume, export, import, cache; ``_score``: rescore; ``_analysis``: compare). Bad input ends with one line on stderr
 and exit code 2, never a traceback (set ``BENCHWORK_DEBUG=1`` to see one for unexpected
 failures).
 """
@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from benchwork.cli import _run, _score, _store
+from benchwork.cli import _analysis, _run, _score, _store
 from benchwork.errors import BenchworkError
 
 __all__ = ["build_parser", "main"]
@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``benchwork`` parser with every command group's subcommands."""
     parser = _Parser(prog="benchwork", description="Evaluate and benchmark LLMs.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for group in (_run, _store, _score):
+    for group in (_run, _store, _score, _analysis):
         group.register(sub)
     return parser
 
