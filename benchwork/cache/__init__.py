@@ -2,7 +2,8 @@
 
 The key is a sha256 over an allowlist (model, normalised api_base, messages, tools, output-
 affecting params, repeat, key version); never secrets, timeouts or concurrency. ``CallCache``
-stores and looks up; the mode (use, refresh, off, replay) decides which of the two happen.
+stores and looks up; ``CachePolicy`` decides, by mode (use, refresh, off, replay), which of
+the two happen, for the runner and the LLM judges alike, and shares identical calls in flight.
 """
 
 from benchwork.cache._cache import CACHE_MODES, CallCache, check_mode, default_cache_dir
@@ -14,12 +15,15 @@ from benchwork.cache._key import (
     key_for_components,
     normalize_api_base,
 )
+from benchwork.cache._policy import CacheMode, CachePolicy
 from benchwork.cache._why import CacheWhy, diff_components
 
 __all__ = [
     "CACHE_MODES",
     "KEY_VERSION",
     "OUTPUT_PARAMS",
+    "CacheMode",
+    "CachePolicy",
     "CacheWhy",
     "CallCache",
     "cache_key",

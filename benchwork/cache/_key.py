@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+from benchwork._util.canonical import canonical_json
 
 __all__ = [
     "KEY_VERSION",
@@ -81,32 +82,6 @@ def normalize_api_base(url: str | None) -> str | None:
     if port is not None and _DEFAULT_PORTS.get(scheme) != port:
         netloc += f":{port}"
     return urlunsplit((scheme, netloc, parts.path.rstrip("/"), parts.query, ""))
-
-
-def _canon(obj: Any) -> Any:
-    """A copy in which integral floats become ints, so ``temperature=0`` and ``0.0`` agree."""
-    t = type(obj)
-    if t is str or t is int or t is bool or obj is None:  # fast path: most leaves
-        return obj
-    if isinstance(obj, float) and obj.is_integer():
-        return int(obj)
-    if isinstance(obj, dict):
-        return {str(k): _canon(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_canon(v) for v in obj]
-    return obj
-
-
-def canonical_json(obj: Any) -> str:
-    """Sorted keys, no whitespace, UTF-8 kept: the same value always gives the same text."""
-    try:
-        return json.dumps(
-            _canon(obj), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
-    except (TypeError, ValueError) as exc:
-        raise TypeError(
-            f"cache key inputs must be plain JSON values (dict, list, str, number, bool, None): {exc}"
-        ) from exc
 
 
 def key_for_components(components: dict[str, Any]) -> str:

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from benchwork.cache._key import _canon
+from benchwork._util.canonical import canonical_value
 
 __all__ = ["CacheWhy", "diff_components"]
 
@@ -27,9 +27,9 @@ def diff_components(
         if name == "params" and isinstance(a or {}, dict) and isinstance(b or {}, dict):
             a, b = a or {}, b or {}
             for p in sorted(set(a) | set(b)):
-                if _canon(a.get(p)) != _canon(b.get(p)):
+                if canonical_value(a.get(p)) != canonical_value(b.get(p)):
                     out.append((f"params.{p}", a.get(p), b.get(p)))
-        elif _canon(a) != _canon(b):
+        elif canonical_value(a) != canonical_value(b):
             out.append((name, a, b))
     return out
 
@@ -48,13 +48,13 @@ def _first_difference(a: Any, b: Any, path: str = "") -> tuple[str, Any, Any]:
     """
     if isinstance(a, list) and isinstance(b, list):
         for i, (x, y) in enumerate(zip(a, b, strict=False)):
-            if _canon(x) != _canon(y):
+            if canonical_value(x) != canonical_value(y):
                 return _first_difference(x, y, f"{path}[{i}]")
         if len(a) != len(b):
             return f"{path} length", len(a), len(b)
     if isinstance(a, dict) and isinstance(b, dict):
         for k in list(b) + [k for k in a if k not in b]:
-            if _canon(a.get(k)) != _canon(b.get(k)):
+            if canonical_value(a.get(k)) != canonical_value(b.get(k)):
                 return _first_difference(a.get(k), b.get(k), f"{path}.{k}")
     return path, a, b
 

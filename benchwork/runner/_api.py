@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Generator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import polars as pl
 
 from benchwork._util.sync import run_blocking
-from benchwork.cache import CallCache
+from benchwork.cache import CacheMode, CallCache
 from benchwork.client import RetryPolicy
 from benchwork.results import records_to_frame
 from benchwork.runner._events import Progress, Subscriber
@@ -42,7 +42,6 @@ __all__ = [
 #: What ``targets`` may be: a Target, a model id, a mapping of Target fields, or a list of those.
 TargetsArg = Target | str | Mapping[str, Any] | Sequence[Target | str | Mapping[str, Any]]
 #: Cache modes: read and write, write only, neither, read only (a miss is an error).
-CacheMode = Literal["use", "refresh", "off", "replay"]
 
 
 def _session(

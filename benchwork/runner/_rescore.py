@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from benchwork.cache import CallCache, check_mode
+from benchwork.cache import CachePolicy, CallCache, check_mode
 from benchwork.errors import BenchworkError
 from benchwork.results import CallRecord
 from benchwork.scoring import resolve_scorers, score_records
@@ -76,9 +76,11 @@ async def score_run(
     call_cache = None
     if cache != "off" and any(hasattr(s, "bind_run") for s in resolved):
         call_cache = CallCache(cache_dir or run.manifest.get("cache_dir") or None)
+    policy = CachePolicy(call_cache, cache)
     for s in resolved:
-        if hasattr(s, "bind_run"):
-            s.bind_run(call_cache, cache)
+        bind = getattr(s, "bind_run", None)
+        if bind is not None:
+            bind(policy)
     records = [CallRecord.from_dict(r.to_dict()) for r in run.records]
     todo = [r for r in records if not r.warmup]
     try:

@@ -19,7 +19,7 @@ import polars as pl
 
 from benchwork._util.gcpause import frozen_heap
 from benchwork._util.redact import Redactor
-from benchwork.cache import CallCache
+from benchwork.cache import CachePolicy, CallCache
 from benchwork.client import CallError, CallRequest, Client
 from benchwork.errors import CacheMissError
 from benchwork.results import CallRecord, record_totals, records_to_frame
@@ -75,9 +75,10 @@ class Session:
         self.scorers = self._scorer_specs()
         self._scorer_objs = _resolve_scorers(self.scorers)  # unknown scorer: fail before any call
         self._slow_scoring = any(_may_be_slow(s) for s in self._scorer_objs)
-        for s in self._scorer_objs:  # LLM judges use the run's cache and cache mode
+        self.policy = CachePolicy(self.cache, config.cache_mode)
+        for s in self._scorer_objs:  # LLM judges use the run's cache policy (same mode, same cache)
             if hasattr(s, "bind_run"):
-                s.bind_run(self.cache, config.cache_mode)
+                s.bind_run(self.policy)
         self.plan = plan_calls(
             suite, self.resolved, run_id=self.run_id, repeats=config.repeats, warmup=config.warmup
         )
@@ -257,35 +258,53 @@ class Session:
         await _all(misses)
 
     async def _call(self, client, pc: PlannedCall, sem, pacer, prices) -> None:
-        """Make one call over the network (no cache lookup: done by the caller) and finish it."""
+        """Make one call over the network (no cache lookup: done by the caller) and finish it.
+
+        Single-flight: when an identical call (same cache key) is already in flight, wait for
+        its answer and take it as a cache hit instead of paying again.
+        """
         req = pc.request
-        async with sem:
-            await pacer.wait()
-            self._emit(
-                "call_started",
-                case_id=req.case_id,
-                target=req.resolved.target.name,
-                repeat=req.repeat,
-            )
-            if pc.mock is not None:  # a tool conversation: one record for all its turns
-                record = await client.converse(req, pc.mock, prices, on_retry=self._on_retry)
-            else:
-                record = await client.call(req, prices, on_retry=self._on_retry)
+        key = (req.cache_key or "") if pc.components is not None else ""
+        shared = self.policy.join(key)
+        if shared is not None:
+            row = await shared
+            if row is not None:
+                await self._finish(pc, self._relabel(pc, row))
+                return
+            shared = self.policy.join(key)  # the leader failed: lead our own attempt
+        record: CallRecord | None = None
+        try:
+            async with sem:
+                await pacer.wait()
+                self._emit(
+                    "call_started",
+                    case_id=req.case_id,
+                    target=req.resolved.target.name,
+                    repeat=req.repeat,
+                )
+                if pc.mock is not None:  # a tool conversation: one record for all its turns
+                    record = await client.converse(req, pc.mock, prices, on_retry=self._on_retry)
+                else:
+                    record = await client.call(req, prices, on_retry=self._on_retry)
+        finally:
+            if shared is None:
+                self.policy.land(key, record.to_dict() if record is not None else None)
+        assert record is not None  # set unless the call raised (then the finally re-raises)
         await self._finish(pc, record)
 
     def _from_cache(self, pc: PlannedCall) -> CallRecord | None:
-        if (
-            self.cache is None
-            or pc.request.warmup
-            or self.config.cache_mode not in ("use", "replay")
-        ):
+        if pc.request.warmup:
             return None
-        hit = self.cache.get(pc.request.cache_key or "")
-        if hit is None:
-            return None
+        hit = self.policy.get(pc.request.cache_key or "")
+        return None if hit is None else self._relabel(pc, hit)
+
+    def _relabel(self, pc: PlannedCall, hit: dict[str, Any]) -> CallRecord:
+        """A stored (or shared in-flight) answer relabelled as this run's call, flagged cached.
+
+        Timings, tokens and cost are the original call's; the identity fields are set here,
+        not stripped and patched later (``from_dict`` needs them).
+        """
         req = pc.request
-        # the stored answer (timings, tokens, cost) relabelled for this run's call; the
-        # identity fields are set here, not stripped and patched later (from_dict needs them)
         data = {k: v for k, v in hit.items() if k in _FROM_CACHE}
         return CallRecord(
             run_id=self.run_id,
@@ -344,21 +363,11 @@ class Session:
 
     def _cache_put(self, pc: PlannedCall, record: CallRecord) -> Callable[[], None] | None:
         """The cache write for a live call's answer, or None when it must not be cached."""
-        if (
-            self.cache is None
-            or record.warmup
-            or record.status != "ok"
-            or self.config.cache_mode not in ("use", "refresh")
-            or pc.components is None
-        ):
+        if record.warmup:
             return None
-        cache, key, components = self.cache, pc.request.cache_key or "", pc.components
         row = record.to_dict()  # before scoring: the cache keeps answers, not scores
-
-        def put() -> None:
-            cache.put(key, components, row, case_id=record.case_id, target=record.target)
-
-        return put
+        where = {"case_id": record.case_id, "target": record.target}
+        return self.policy.writer(pc.request.cache_key or "", pc.components, row, **where)
 
     def _count(self, record: CallRecord) -> None:
         """A journaled row joins the results, the counters and the call_finished event."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from benchwork.errors import BenchworkError
 from benchwork.scoring._judge_model import JudgeModel, JudgeReply, JudgeSpec, judge_target
@@ -30,6 +30,9 @@ from benchwork.scoring._judge_prompts import (
 )
 from benchwork.scoring._registry import register_scorer
 from benchwork.scoring._score import AsyncBaseScorer, Score
+
+if TYPE_CHECKING:
+    from benchwork.cache import CachePolicy
 
 __all__ = [
     "MAX_JUDGED_CHARS",
@@ -85,9 +88,9 @@ class _JudgeScorer(AsyncBaseScorer):
             )
         self.max_output_chars = max_output_chars
 
-    def bind_run(self, cache: Any, cache_mode: str) -> None:
+    def bind_run(self, policy: CachePolicy) -> None:
         """Called by the runner: judge calls share the run's cache and cache mode."""
-        self.judge.bind_run(cache, cache_mode)
+        self.judge.bind_run(policy)
 
     # -- per kind ---------------------------------------------------------------------------
     def variables(self, output: str, expected: Any, case: Any) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """A judge model: a ``Target`` called through the ``Client`` and the ``CallCache``, re-asked once.
 
 Judge calls take the candidates' path exactly (same client, retries, prices, cache key
-rules), so a rescore or rerun answers from the cache and costs nothing. Inside a run the
-runner hands its own cache and cache mode to the judge (``bind_run``); on its own a judge
-uses ``cache_dir`` or the default cache.
+rules, and the same ``CachePolicy``: modes mean the same, and identical judge prompts in
+flight are sent once), so a rescore or rerun answers from the cache and costs nothing. Inside
+a run the runner hands its cache policy to the judge (``bind_run``); on its own a judge uses
+``cache_dir`` or the default cache.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchwork.errors import BenchworkError
 from benchwork.target import Target
+
+if TYPE_CHECKING:
+    from benchwork.cache import CachePolicy
 
 __all__ = [
     "JUDGE_API_BASE_ENV",
@@ -132,8 +136,7 @@ class JudgeModel:
         self.cache_mode = check_mode(cache)
         self.retry = retry
         self._cache_dir = cache_dir
-        self._cache: Any = _UNSET  # a CallCache, None (no caching) or unset (open lazily)
-        self._bound = False
+        self._policy: CachePolicy | None = None  # opened lazily, or the run's (bind_run)
         self._resolved: Any = None
         self._prices: Any = _UNSET
         self._slots: dict[asyncio.AbstractEventLoop, _Slot] = {}
@@ -146,13 +149,13 @@ class JudgeModel:
     def model(self) -> str:
         return self.target.model
 
-    def bind_run(self, cache: Any, cache_mode: str) -> None:
-        """Use a run's cache and cache mode (unless this judge was given a ``cache_dir``).
+    def bind_run(self, policy: CachePolicy) -> None:
+        """Use a run's cache policy (its cache and mode) unless this judge has a ``cache_dir``.
 
         Also resolves the target and its prices now, so nothing slow happens mid-run.
         """
         if self._cache_dir is None:
-            self._cache, self.cache_mode, self._bound = cache, cache_mode, True
+            self._policy, self.cache_mode = policy, policy.mode
         self.prepare()
 
     def prepare(self) -> None:
@@ -164,17 +167,18 @@ class JudgeModel:
         if self._prices is _UNSET:
             self._prices = prices_for(self.target)
 
-    def _call_cache(self) -> Any:
-        if self.cache_mode == "off":
-            return None
-        if self._cache is _UNSET:
+    def _cache_policy(self) -> CachePolicy:
+        if self._policy is None:
             from benchwork._util.redact import Redactor
-            from benchwork.cache import CallCache
+            from benchwork.cache import CachePolicy, CallCache
 
             env = self.target.api_key_env
             redactor = Redactor.from_env_names([env] if env else [])
-            self._cache = CallCache(self._cache_dir, redactor=redactor)
-        return self._cache
+            cache = (
+                None if self.cache_mode == "off" else CallCache(self._cache_dir, redactor=redactor)
+            )
+            self._policy = CachePolicy(cache, self.cache_mode)
+        return self._policy
 
     @contextlib.asynccontextmanager
     async def _client(self) -> AsyncIterator[Any]:
@@ -211,13 +215,11 @@ class JudgeModel:
             response_format=t.params.get("response_format"),
             repeat=0,
         )
-        cache = self._call_cache()
-        if cache is not None and self.cache_mode in ("use", "replay"):
-            hit = cache.get(key)
-            if hit is not None:
-                return CallRecord.from_dict({**hit, "run_id": "judge", "cached": True})
-        req = CallRequest("judge", case_id, self._resolved, messages, cache_key=key)
-        if self.cache_mode == "replay":
+        policy = self._cache_policy()
+        hit = policy.get(key)
+        if hit is not None:
+            return CallRecord.from_dict({**hit, "run_id": "judge", "cached": True})
+        if policy.replay:
             return CallRecord(
                 run_id="judge",
                 case_id=case_id,
@@ -227,13 +229,26 @@ class JudgeModel:
                 error_type="cache_miss",
                 error_message="replay mode: this judge call is not in the cache",
             )
-        async with self._client() as client:
-            record = await client.call(req, self._prices)
-        if cache is not None and record.status == "ok" and self.cache_mode in ("use", "refresh"):
-            row = record.to_dict()
-            await asyncio.to_thread(
-                cache.put, key, components, row, case_id=case_id, target=f"judge:{self.name}"
-            )
+        shared = policy.join(key)  # an identical judge prompt in flight: share its answer
+        if shared is not None:
+            row = await shared
+            if row is not None:
+                return CallRecord.from_dict({**row, "run_id": "judge", "cached": True})
+            shared = policy.join(key)
+        req = CallRequest("judge", case_id, self._resolved, messages, cache_key=key)
+        record = None
+        try:
+            async with self._client() as client:
+                record = await client.call(req, self._prices)
+        finally:
+            if shared is None:
+                policy.land(key, record.to_dict() if record is not None else None)
+        assert record is not None  # set unless the call raised (then the finally re-raises)
+        put = policy.writer(
+            key, components, record.to_dict(), case_id=case_id, target=f"judge:{self.name}"
+        )
+        if put is not None:
+            await asyncio.to_thread(put)
         return record
 
     async def ask(

@@ -11,13 +11,16 @@ import asyncio
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchwork.errors import BenchworkError
 from benchwork.scoring._judge import Judge, JudgeReference
 from benchwork.scoring._judge_model import JudgeSpec
 from benchwork.scoring._judge_prompts import DEFAULT_RUBRIC, JUDGE_SYSTEM
 from benchwork.scoring._registry import register_scorer
+
+if TYPE_CHECKING:
+    from benchwork.cache import CachePolicy
 from benchwork.scoring._score import AsyncBaseScorer, Score
 
 __all__ = ["Panel", "fleiss_kappa", "panel_agreement"]
@@ -125,10 +128,10 @@ class Panel(AsyncBaseScorer):
             member.name = label
             self.members.append(member)
 
-    def bind_run(self, cache: Any, cache_mode: str) -> None:
+    def bind_run(self, policy: CachePolicy) -> None:
         """Called by the runner: every judge shares the run's cache and cache mode."""
         for m in self.members:
-            m.bind_run(cache, cache_mode)
+            m.bind_run(policy)
 
     async def score(self, output: str, expected: Any, case: Any, record: Any) -> Score:  # type: ignore[override]
         scores: list[Score] = await asyncio.gather(*(m(case, record) for m in self.members))

@@ -10,13 +10,13 @@ import copy
 import dataclasses
 import difflib
 import hashlib
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from benchwork._util.canonical import canonical_json
 from benchwork.errors import SuiteError
 from benchwork.suite import _read, _write
 from benchwork.suite._case import Case
@@ -87,7 +87,7 @@ class Suite:
         """``sha256:<hex>`` over the canonical JSON of everything but ``description``."""
         content = self.to_dict()
         del content["description"]
-        blob = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        blob = canonical_json(content)  # the cache key's canonical form: 0 and 0.0 agree
         return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
     # -- prompts ---------------------------------------------------------------------------
