@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 
 from benchwork._util.gcpause import frozen_heap
+from benchwork._util.pace import Pacer
 from benchwork._util.redact import Redactor
 from benchwork.cache import CachePolicy, CallCache
 from benchwork.client import CallError, CallRequest, Client
@@ -218,7 +219,7 @@ class Session:
         if target is None:
             return
         sem = asyncio.Semaphore(target.concurrency)
-        pacer = _Pacer(target.rpm)
+        pacer = Pacer(target.rpm)
         prices = self._prices[name]
         warm = [c for c in calls if c.request.warmup and c.ident not in self._skip]
         measured = [c for c in calls if not c.request.warmup and c.ident not in self._skip]
@@ -386,22 +387,21 @@ class Session:
 
 
 async def _all(coros: Iterable[Awaitable[None]]) -> None:
-    """Run coroutines together; on the first failure or a cancel, cancel the rest and wait
-    until every one has stopped. (``gather`` returns as soon as one child is cancelled, which
-    let calls outlive their run: rows journaled after the run ended, missing from results.)
+    """Run coroutines together in a ``TaskGroup``: on the first failure or a cancel, the rest
+    are cancelled and awaited until every one has stopped (``gather`` returned as soon as one
+    child was cancelled, which let calls outlive their run). The first failure is re-raised
+    as itself, not wrapped in an ``ExceptionGroup``, so callers catch what they always caught.
     """
-    tasks = [asyncio.ensure_future(c) for c in coros]
-    if not tasks:
-        return
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-    except asyncio.CancelledError:
-        await _stop(tasks)
-        raise
-    await _stop(tasks)  # only those still running: after a failure
-    for task in tasks:
-        if not task.cancelled() and task.exception() is not None:
-            raise task.exception()  # type: ignore[misc]
+        async with asyncio.TaskGroup() as group:
+            for aw in coros:  # coroutines, or tasks already started (a cancel reaches them too)
+                group.create_task(aw if asyncio.iscoroutine(aw) else _wait(aw))
+    except BaseExceptionGroup as eg:
+        raise eg.exceptions[0] from None
+
+
+async def _wait(aw: Awaitable[None]) -> None:
+    await aw
 
 
 async def _stop(tasks: list[asyncio.Future[None]]) -> None:
@@ -426,20 +426,3 @@ def _resolve_scorers(specs: list[Any]) -> list[Any]:
     from benchwork.scoring import resolve_scorers
 
     return resolve_scorers(specs)
-
-
-class _Pacer:
-    """Spaces call starts to at most ``rpm`` per minute (None = no pacing)."""
-
-    def __init__(self, rpm: float | None) -> None:
-        self.interval = 60.0 / rpm if rpm else 0.0
-        self.next = 0.0
-
-    async def wait(self) -> None:
-        if not self.interval:
-            return
-        now = time.monotonic()
-        slot = max(now, self.next)
-        self.next = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)

@@ -12,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from benchwork._util.pace import Pacer
 from benchwork.errors import BenchworkError
 from benchwork.target import Target
 
@@ -140,6 +142,10 @@ class JudgeModel:
         self._resolved: Any = None
         self._prices: Any = _UNSET
         self._slots: dict[asyncio.AbstractEventLoop, _Slot] = {}
+        #: the target's rpm, per event loop (kept between calls, unlike the slots)
+        self._pacers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Pacer] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @property
     def name(self) -> str:
@@ -189,8 +195,12 @@ class JudgeModel:
         if slot is None:
             slot = self._slots[loop] = _Slot(Client(self.retry), self.target.concurrency)
         slot.users += 1
+        pacer = self._pacers.get(loop)
+        if pacer is None:
+            pacer = self._pacers[loop] = Pacer(self.target.rpm)
         try:
             async with slot.sem:
+                await pacer.wait()
                 yield slot.client
         finally:
             slot.users -= 1

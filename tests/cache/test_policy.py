@@ -121,3 +121,31 @@ def test_identical_judge_prompts_in_flight_are_sent_once(sim: SimServer, tmp_pat
     assert _sent(sim, "judge") == 1, sim.requests
     values = [r.scores["judge"]["value"] for r in records]
     assert values[0] is not None and values == [values[0]] * 3
+
+
+# -- rpm pacing (aiolimiter) for candidates and judges alike ------------------------------------
+def _gaps(sim: SimServer, model: str) -> list[float]:
+    times = sorted(e["received_at"] for e in sim.requests if e["model"] == model)
+    return [b - a for a, b in zip(times, times[1:], strict=False)]
+
+
+def test_target_rpm_spaces_call_starts(sim: SimServer) -> None:
+    """rpm=300 means one start per 0.2 s at most: a lower bound, so a slow machine cannot fail it."""
+    suite = bw.Suite(name="p", cases=[bw.Case(id=f"c{i}", input=f"q{i}") for i in range(4)])
+    target = bw.Target("openai/m", api_base=sim.base_url, concurrency=4, rpm=300)
+    bw.run_sync(suite, [target], cache="off", scorers=[])
+    gaps = _gaps(sim, "m")
+    assert len(gaps) == 3 and min(gaps) >= 0.2 * 0.9, gaps
+
+
+def test_judge_rpm_is_honoured(sim: SimServer, tmp_path: Path) -> None:
+    """A judge's rpm used to be ignored; now its calls are paced like a candidate's."""
+    cases = [{"id": f"q{i}", "input": f"question {i}", "expected": "4"} for i in range(3)]
+    records = [
+        CallRecord(run_id="r", case_id=f"q{i}", target="t", model="openai_like/m", output_text="4")
+        for i in range(3)
+    ]
+    target = bw.Target("openai_like/judge", api_base=sim.base_url, rpm=300, concurrency=3)
+    asyncio.run(score_records(cases, records, [Judge(target, cache_dir=tmp_path / "jc")]))
+    gaps = _gaps(sim, "judge")
+    assert len(gaps) == 2 and min(gaps) >= 0.2 * 0.9, gaps
