@@ -18,6 +18,7 @@ from benchwork.client._converse import DEFAULT_MAX_TURNS, MockTools
 from benchwork.client._errors import CallError
 from benchwork.client._http import HttpPath
 from benchwork.client._stream import StreamResult, percentile
+from benchwork.client._tokens import TokenCounter
 from benchwork.client._via_litellm import LitellmPath
 from benchwork.results import CallRecord, clean_text
 from benchwork.target import Prices, ResolvedTarget, call_cost
@@ -95,6 +96,7 @@ class Client:
         self.retry = retry or RetryPolicy()
         self._http = HttpPath()
         self._litellm = LitellmPath()
+        self._tokens = TokenCounter(self._http)
 
     async def close(self) -> None:
         await self._http.close()
@@ -121,7 +123,17 @@ class Client:
         outcome, attempts = await self.call_result(req, on_retry)
         if isinstance(outcome, CallError):
             return self._error_record(req, outcome, attempts, started)
+        await self.count_tokens(req, outcome)
         return self._ok_record(req, outcome, attempts, started, prices)
+
+    async def count_tokens(self, req: CallRequest, result: StreamResult) -> None:
+        """Fill in token counts the response did not carry, from the best source there is.
+
+        See ``benchwork.client._tokens``: the server's tokenizer, ``max_tokens`` at a
+        ``length`` finish, one token per chunk, a non-streamed usage probe, and litellm's
+        tokenizer last (the only source flagged ``tokens_estimated``). Runs after the stream.
+        """
+        await self._tokens.fill(req, result)
 
     async def call_result(
         self, req: CallRequest, on_retry: RetryHook | None = None
@@ -194,10 +206,8 @@ class Client:
         rec.finish_reason = result.finish_reason
         rec.output_text = clean_text(result.text)
         rec.tool_calls = clean_text(result.tool_calls_json())
-        if result.input_tokens is None or result.output_tokens is None:
-            _estimate_tokens(req, result)
-            rec.tokens_estimated = True
-            m = result.metrics()
+        rec.tokens_estimated = result.tokens_estimated
+        rec.tokens_source = result.tokens_source
         rec.input_tokens = result.input_tokens
         rec.output_tokens = result.output_tokens
         rec.latency_s = m["latency_s"]
@@ -213,22 +223,3 @@ class Client:
             rec.prefill_tps = rec.input_tokens / rec.ttft_s
         rec.cost_usd = call_cost(prices, rec.input_tokens, rec.output_tokens)
         return rec
-
-
-def _estimate_tokens(req: CallRequest, result: StreamResult) -> None:
-    """Count tokens with litellm's tokenizer when the provider sent no usage."""
-    from benchwork._util.litellm import get_litellm
-
-    litellm = get_litellm()
-    model = req.resolved.target.model
-    if result.input_tokens is None:
-        try:
-            result.input_tokens = int(litellm.token_counter(model=model, messages=req.messages))
-        except Exception:
-            result.input_tokens = None
-    if result.output_tokens is None:
-        text = result.text + "".join(c["function"]["arguments"] for c in result.tool_calls.values())
-        try:
-            result.output_tokens = int(litellm.token_counter(model=model, text=text)) if text else 0
-        except Exception:
-            result.output_tokens = None

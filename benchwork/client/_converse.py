@@ -125,6 +125,7 @@ async def converse(
             rec.tool_calls = json.dumps(made, ensure_ascii=False) if made else None
             rec.turns = turn
             return rec
+        await client.count_tokens(turn_req, outcome)
         turns.append((client._ok_record(turn_req, outcome, tries, started, prices), outcome))
         calls = [outcome.tool_calls[i] for i in sorted(outcome.tool_calls)]
         for k, call in enumerate(calls):
@@ -163,6 +164,8 @@ def _merge(
     rec.input_tokens = _sum([r.input_tokens for r in records])
     rec.output_tokens = _sum([r.output_tokens for r in records])
     rec.tokens_estimated = any(r.tokens_estimated for r in records)
+    sources = {r.tokens_source for r in records}
+    rec.tokens_source = sources.pop() if len(sources) == 1 else "mixed"
     rec.cost_usd = _sum([r.cost_usd for r in records])
     end = results[-1].t_end
     rec.latency_s = (end if end is not None else results[-1].t0) - results[0].t0

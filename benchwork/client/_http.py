@@ -43,6 +43,30 @@ class HttpPath:
             await self._session.close()
         self._session = None
 
+    async def post_json(
+        self, url: str, payload: dict[str, Any], api_key: str | None, timeout_s: float = 10.0
+    ) -> Any:
+        """POST JSON and return the parsed JSON answer; None on any error status or fault.
+
+        For side requests (a server's tokenizer endpoints): a missing endpoint is an answer.
+        """
+        headers = {"Content-Type": "application/json"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        try:
+            async with self._get_session().post(
+                url,
+                data=orjson.dumps(payload),
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=timeout_s),
+            ) as resp:
+                if resp.status != 200:
+                    await resp.read()
+                    return None
+                return _loads(await resp.read())
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            return None
+
     async def stream_chat(
         self, api_base: str, body: dict[str, Any], api_key: str | None
     ) -> StreamResult:

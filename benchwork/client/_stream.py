@@ -41,6 +41,21 @@ class StreamResult:
     input_tokens: int | None = None
     output_tokens: int | None = None
     reasoning_chars: int = 0
+    input_source: str | None = None  # where input_tokens came from (see client/_tokens.py)
+    output_source: str | None = None  # where output_tokens came from
+
+    @property
+    def tokens_source(self) -> str | None:
+        """``"usage"`` when both counts share a source, else ``"<input>/<output>"``."""
+        a, b = self.input_source, self.output_source
+        if a is None and b is None:
+            return None
+        return a if a == b else f"{a or 'none'}/{b or 'none'}"
+
+    @property
+    def tokens_estimated(self) -> bool:
+        """Whether a count is a guess (a tokenizer other than the model's, or missing)."""
+        return any(s in (None, "litellm") for s in (self.input_source, self.output_source))
 
     def add_delta(self, delta: dict[str, Any], now: float) -> None:
         """Fold one OpenAI-style ``delta`` into the result; time it if it carries output."""
@@ -70,6 +85,14 @@ class StreamResult:
             call["function"]["name"] += fn["name"]
         if fn.get("arguments"):
             call["function"]["arguments"] += fn["arguments"]
+
+    @property
+    def output_text_for_count(self) -> str:
+        """What the model wrote that a tokenizer can count: content and tool-call arguments."""
+        calls = "".join(
+            self.tool_calls[i]["function"]["arguments"] for i in sorted(self.tool_calls)
+        )
+        return self.text + calls
 
     @property
     def text(self) -> str:

@@ -55,6 +55,7 @@ RESULT_SCHEMA: dict[str, pl.DataType] = {
     "input_tokens": pl.Int64(),
     "output_tokens": pl.Int64(),
     "tokens_estimated": pl.Boolean(),
+    "tokens_source": pl.String(),
     "cost_usd": pl.Float64(),
     "finish_reason": pl.String(),
     "output_text": pl.String(),
@@ -96,6 +97,9 @@ class CallRecord:
     input_tokens: int | None = None
     output_tokens: int | None = None
     tokens_estimated: bool = False
+    # where the counts came from: "usage", "max_tokens", "chunks", "tokenize", "probe",
+    # "litellm" (the one guess), or "<input>/<output>" when the two differ
+    tokens_source: str | None = None
     cost_usd: float | None = None
     finish_reason: str | None = None
     output_text: str | None = None

@@ -24,6 +24,8 @@ from benchwork.sim.judge import judge_reply
 from benchwork.sim.models import Fault, SimModel
 from benchwork.sim.replies import count_words, last_user_text, message_text, pieces, reply_text
 from benchwork.sim.send import Wire, drop, respond, stream
+from benchwork.sim.tokenize import prompt_tokens as count_prompt
+from benchwork.sim.tokenize import tokenize_answer
 from benchwork.sim.tools import normalize_answer, tool_pieces, tool_reply
 from benchwork.sim.wire_anthropic import AnthropicWire
 from benchwork.sim.wire_openai import OpenAIWire
@@ -129,6 +131,8 @@ class SimApp:
         app.router.add_post("/messages", self._messages)
         app.router.add_get("/v1/models", self._list_models)
         app.router.add_get("/models", self._list_models)
+        for path in ("/tokenize", "/apply-template", "/extras/tokenize/count"):
+            app.router.add_post(path, self._tokenize)
         app.router.add_get("/_sim/requests", self._get_log)
         app.router.add_post("/_sim/reset", self._reset)
         app.router.add_route("*", "/{tail:.*}", self._no_route)
@@ -150,6 +154,31 @@ class SimApp:
             message += " Pass the base URL ending in a single /v1."
         wire = self._anthropic if request.path.endswith("messages") else self._openai
         return self._error(wire, 404, message)
+
+    async def _tokenize(self, request: web.Request) -> web.Response:
+        """A local server's tokenizer endpoint, for models that mimic one (sim/tokenize.py)."""
+        try:
+            body = json.loads(await request.read())
+        except ValueError:
+            body = None
+        answer = tokenize_answer(request.path, body, self.models)
+        model = body.get("model") if isinstance(body, dict) else None
+        self._record(
+            {
+                "n": 0,
+                "path": request.path,
+                "model": model if isinstance(model, str) else None,
+                "prompt": None,
+                "stream": False,
+                "received_at": time.time(),
+                "status": 404 if answer is None else 200,
+                "fault": None,
+                "params": {},
+            }
+        )
+        if answer is None:
+            return self._error(self._openai, 404, f"No route POST {request.path}.")
+        return web.json_response(answer)
 
     async def _get_log(self, request: web.Request) -> web.Response:
         return web.json_response(self.requests)
@@ -265,6 +294,12 @@ class SimApp:
         call.deadlines = schedule(
             call.model, t0, len(call.pieces), self._state[call.model.name].count
         )
+        group = call.model.tokens_per_chunk
+        if group > 1 and call.tool_calls is None:  # a chunk goes out when its last token is due
+            n, due = len(call.pieces), call.deadlines
+            call.n_tokens = n
+            call.pieces = ["".join(call.pieces[i : i + group]) for i in range(0, n, group)]
+            call.deadlines = [due[min(i + group, n) - 1] for i in range(0, n, group)]
         entry["status"] = 200
         if entry["stream"]:
             return await stream(request, call, wire)
@@ -300,7 +335,7 @@ class SimApp:
         seed = body.get("seed", 0)
         if not isinstance(seed, int) or isinstance(seed, bool):
             raise _Reject(400, "'seed' must be an integer.")
-        prompt_tokens = sum(count_words(m.get("content")) for m in messages if isinstance(m, dict))
+        prompt_tokens = count_prompt(model, messages)
         if wire is self._anthropic:
             prompt_tokens += count_words(message_text(body.get("system")))
         options = body.get("stream_options")

@@ -32,6 +32,12 @@ class Call:
     include_usage: bool = False
     tool_calls: list[SimToolCall] | None = None  # set when the reply is tool calls (see tools.py)
     tool_index: list[int] | None = None  # for each piece, the index of its tool call
+    n_tokens: int | None = None  # tokens in the reply when a piece (chunk) holds several
+
+    @property
+    def completion_tokens(self) -> int:
+        """Tokens in the whole reply (pieces are chunks of ``tokens_per_chunk`` tokens)."""
+        return self.n_tokens if self.n_tokens is not None else len(self.pieces)
 
     @property
     def first_deadline(self) -> float:

@@ -14,9 +14,19 @@ from typing import Any
 
 from benchwork.sim.tools import check_tool_behavior
 
-__all__ = ["DEMO_MODELS", "FAULT_KINDS", "TOOL_DEMO_MODELS", "Fault", "SimModel", "load_models"]
+__all__ = [
+    "DEMO_MODELS",
+    "FAULT_KINDS",
+    "TOKENIZERS",
+    "TOOL_DEMO_MODELS",
+    "Fault",
+    "SimModel",
+    "load_models",
+]
 
 FAULT_KINDS: tuple[str, ...] = ("429", "500", "401", "cut", "hang", "malformed")
+#: Local servers whose tokenizer endpoints the simulator can mimic.
+TOKENIZERS: tuple[str, ...] = ("llama.cpp", "llama-cpp-python", "vllm")
 
 
 @dataclass
@@ -69,7 +79,13 @@ class SimModel:
     what it does when a request offers tools (see ``benchwork.sim.tools``). ``role="judge"``
     makes it grade instead of answer, with ``malformed_rate`` and ``position_bias`` (see
     ``benchwork.sim.judge``). ``sends_usage=False`` ignores ``include_usage``, like servers
-    that never report token counts (clients must then estimate them).
+    that never report token counts in streams (clients must then find them elsewhere).
+
+    Local-server modes (see ``benchwork.sim.tokenize``): ``tokens_per_chunk`` groups that many
+    tokens into one stream chunk (1, like llama.cpp); ``body_usage=False`` leaves ``usage``
+    out of non-streamed answers too; ``tokenizer`` (``"llama.cpp"``, ``"llama-cpp-python"`` or
+    ``"vllm"``) serves that server's tokenizer endpoints for this model and makes its usage
+    count the chat-templated prompt with a BOS token, as those servers do.
     """
 
     name: str
@@ -87,6 +103,9 @@ class SimModel:
     malformed_rate: float = 0.0
     position_bias: float = 0.0
     sends_usage: bool = True
+    tokens_per_chunk: int = 1
+    body_usage: bool = True
+    tokenizer: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
@@ -107,6 +126,14 @@ class SimModel:
             raise ValueError(f"'role' must be 'chat' or 'judge', not {self.role!r}")
         _check_number("malformed_rate", self.malformed_rate, 0.0, 1.0)
         _check_number("position_bias", self.position_bias, 0.0, 1.0)
+        if not _is_int(self.tokens_per_chunk) or self.tokens_per_chunk < 1:
+            raise ValueError(
+                f"'tokens_per_chunk' must be a whole number >= 1, not {self.tokens_per_chunk!r}"
+            )
+        if self.tokenizer is not None and self.tokenizer not in TOKENIZERS:
+            raise ValueError(
+                f"'tokenizer' must be one of {', '.join(TOKENIZERS)} or null, not {self.tokenizer!r}"
+            )
 
 
 def _is_int(value: Any) -> bool:

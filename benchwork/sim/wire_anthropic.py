@@ -99,7 +99,9 @@ class AnthropicWire:
         delta = {
             "type": "message_delta",
             "delta": {"stop_reason": _STOP_REASONS[call.finish], "stop_sequence": None},
-            "usage": {"output_tokens": sent},
+            "usage": {
+                "output_tokens": call.completion_tokens if sent == len(call.pieces) else sent
+            },
         }
         return (
             _event("content_block_stop", {"type": "content_block_stop", "index": last})
@@ -126,7 +128,7 @@ class AnthropicWire:
             "content": content,
             "stop_reason": _STOP_REASONS[call.finish],
             "stop_sequence": None,
-            "usage": {"input_tokens": call.prompt_tokens, "output_tokens": len(call.pieces)},
+            "usage": {"input_tokens": call.prompt_tokens, "output_tokens": call.completion_tokens},
         }
 
     def error(self, status: int, message: str) -> dict[str, Any]:

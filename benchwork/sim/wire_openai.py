@@ -79,6 +79,7 @@ class OpenAIWire:
         out = f'data: {head}"choices":[{{"index":0,"delta":{{}},"finish_reason":"{call.finish}"}}]}}\n\n'
         if call.include_usage:
             p = call.prompt_tokens
+            sent = call.completion_tokens if sent == len(call.pieces) else sent
             out += (
                 f'data: {head}"choices":[],"usage":{{"prompt_tokens":{p},'
                 f'"completion_tokens":{sent},"total_tokens":{p + sent}}}}}\n\n'
@@ -87,7 +88,7 @@ class OpenAIWire:
 
     def body(self, call: Call) -> dict[str, Any]:
         """The whole non-streamed ``chat.completion`` response."""
-        n = len(call.pieces)
+        n = call.completion_tokens
         message: dict[str, Any] = {"role": "assistant", "content": "".join(call.pieces)}
         if call.tool_calls is not None and call.tool_index is not None:
             message["content"] = None
@@ -102,7 +103,7 @@ class OpenAIWire:
                 }
                 for i, tc in enumerate(call.tool_calls)
             ]
-        return {
+        out: dict[str, Any] = {
             "id": f"chatcmpl-{call.id}",
             "object": "chat.completion",
             "created": call.created,
@@ -114,12 +115,14 @@ class OpenAIWire:
                     "finish_reason": call.finish,
                 }
             ],
-            "usage": {
+        }
+        if call.model.body_usage:
+            out["usage"] = {
                 "prompt_tokens": call.prompt_tokens,
                 "completion_tokens": n,
                 "total_tokens": call.prompt_tokens + n,
-            },
-        }
+            }
+        return out
 
     def error(self, status: int, message: str) -> dict[str, Any]:
         """An OpenAI-style error body: ``{"error": {"message", "type", "code"}}``."""
