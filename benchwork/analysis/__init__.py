@@ -6,6 +6,17 @@ trends. Every function takes a ``Run``, a list of runs, or a results frame (one 
 
 from benchwork.analysis._leaderboard import leaderboard, outliers
 from benchwork.analysis._pairwise import PAIRWISE_SCHEMA, pairwise_summary
+from benchwork.analysis._power import (
+    mcnemar_power,
+    mde_mcnemar,
+    mde_paired,
+    n_for_half_width,
+    n_mcnemar,
+    n_paired,
+    pair_power,
+    paired_t_power,
+    target_power,
+)
 from benchwork.analysis._summary import summarize
 from benchwork.analysis._targets import compare_targets, verdict_matrix
 from benchwork.analysis._text import leaderboard_text
@@ -15,8 +26,17 @@ __all__: list[str] = [
     "compare_targets",
     "leaderboard",
     "leaderboard_text",
+    "mcnemar_power",
+    "mde_mcnemar",
+    "mde_paired",
+    "n_for_half_width",
+    "n_mcnemar",
+    "n_paired",
     "outliers",
+    "pair_power",
+    "paired_t_power",
     "pairwise_summary",
     "summarize",
+    "target_power",
     "verdict_matrix",
 ]
