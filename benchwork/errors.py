@@ -7,8 +7,11 @@ from __future__ import annotations
 
 __all__ = [
     "BenchworkError",
+    "CacheError",
     "CacheMissError",
+    "RunLockedError",
     "RunNotFoundError",
+    "StoreError",
     "SuiteError",
     "TargetError",
 ]
@@ -48,6 +51,18 @@ class SuiteError(BenchworkError, ValueError):
 
 class TargetError(BenchworkError, ValueError):
     """A target (model + settings) is invalid or cannot be resolved."""
+
+
+class CacheError(BenchworkError):
+    """The call cache cannot be used (damaged, not a folder, read-only, full); names its path."""
+
+
+class StoreError(BenchworkError):
+    """A run store file cannot be read or written; names the file and what to do."""
+
+
+class RunLockedError(StoreError):
+    """Another process is writing this run (its lock names the pid and host)."""
 
 
 class CacheMissError(BenchworkError, LookupError):

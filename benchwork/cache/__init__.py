@@ -6,7 +6,13 @@ stores and looks up; ``CachePolicy`` decides, by mode (use, refresh, off, replay
 the two happen, for the runner and the LLM judges alike, and shares identical calls in flight.
 """
 
-from benchwork.cache._cache import CACHE_MODES, CallCache, check_mode, default_cache_dir
+from benchwork.cache._cache import (
+    CACHE_MODES,
+    CallCache,
+    check_mode,
+    default_cache_dir,
+    open_run_cache,
+)
 from benchwork.cache._key import (
     KEY_VERSION,
     OUTPUT_PARAMS,
@@ -33,4 +39,5 @@ __all__ = [
     "diff_components",
     "key_for_components",
     "normalize_api_base",
+    "open_run_cache",
 ]

@@ -1,5 +1,6 @@
 """Results: the one representation of a call (CallRecord) and of a run's rows (the frame)."""
 
+from benchwork.results._check import record_problem
 from benchwork.results._schema import (
     RESULT_SCHEMA,
     SCORE_NUMBERS,
@@ -15,6 +16,7 @@ __all__ = [
     "CallRecord",
     "clean_text",
     "cost_total_expr",
+    "record_problem",
     "record_totals",
     "records_to_frame",
     "total_cost",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import warnings
@@ -13,13 +15,17 @@ import orjson
 import polars as pl
 
 from benchwork._util.redact import Redactor
-from benchwork.errors import BenchworkError
-from benchwork.results import RESULT_SCHEMA, SCORE_NUMBERS
+from benchwork.errors import StoreError
+from benchwork.results import RESULT_SCHEMA, SCORE_NUMBERS, record_problem
 
 __all__ = [
+    "JOURNAL_HASH_KEY",
     "atomic_write_bytes",
+    "disk_problem",
     "dumps",
+    "journal_hash",
     "latest_records",
+    "parquet_journal_hash",
     "read_journal",
     "repair_journal_tail",
     "rows_to_records",
@@ -27,6 +33,38 @@ __all__ = [
     "write_json",
     "write_parquet",
 ]
+
+
+#: parquet metadata key: sha256 of the journal file the results were built from
+JOURNAL_HASH_KEY = b"benchwork.journal_sha256"
+#: fields every journal line has (``CallRecord`` needs them; they may be null)
+_JOURNAL_KEYS = ("run_id", "case_id", "target", "model")
+
+
+def disk_problem(exc: OSError) -> str:
+    """A short reason and what to do for a failed write (full disk, read-only, ...)."""
+    import errno
+
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        return f"{reason}: free disk space (or raise the quota/file size limit)"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"{reason}: make the folder writable, or use another --home"
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST, errno.EISDIR):
+        return f"{reason}: a file is in the way of a folder (or the reverse); move it"
+    return reason
+
+
+def journal_hash(path: Path) -> str:
+    """sha256 of the journal file's bytes ('' when there is none): what results were built from."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    except FileNotFoundError:
+        return ""
+    return digest.hexdigest()
 
 
 def _default(obj: Any) -> Any:
@@ -55,11 +93,16 @@ def dumps(obj: Any, *, indent: int | None = None) -> str:
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to a temp file beside ``path``, fsync, then ``os.replace``: all or nothing."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):  # a full disk must not also leave a half temp file
+            tmp.unlink()
+        raise
 
 
 def write_json(path: Path, obj: Any, redactor: Redactor) -> None:
@@ -77,18 +120,42 @@ def write_parquet(
     table = frame.to_arrow()
     if metadata:
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
-    pq.write_table(table, tmp)
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        pq.write_table(table, tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def parquet_journal_hash(path: Path) -> str | None:
+    """The journal hash stored in a results.parquet, or None (missing, unreadable, older)."""
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except Exception:  # missing, truncated, not parquet: the journal is the truth
+        return None
+    value = meta.get(JOURNAL_HASH_KEY)
+    return value.decode("ascii", "replace") if value else None
 
 
 def read_journal(path: Path) -> list[dict[str, Any]]:
-    """Records from a journal; a bad LAST line is dropped with a warning, earlier ones raise."""
+    """Records from a journal; a bad LAST line is dropped with a warning, earlier ones raise.
+
+    Each line is checked: a JSON object whose known fields have their schema types. A line
+    with wrong types is a :class:`StoreError` naming the file, line and field (it would break
+    the results frame, or a resume, much later).
+    """
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return []
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read the journal ({disk_problem(exc)})") from exc
     lines = data.split(b"\n")
     last = len(lines) - 1
     while last >= 0 and not lines[last].strip():
@@ -111,10 +178,17 @@ def read_journal(path: Path) -> list[dict[str, Any]]:
                     stacklevel=3,
                 )
                 break
-            raise BenchworkError(
+            raise StoreError(
                 f"{where}: journal line is not valid JSON ({exc}); the journal is corrupt. "
                 "Fix or delete that line to read the run."
             ) from exc
+        missing = [k for k in _JOURNAL_KEYS if k not in rec]
+        problem = f"field {missing[0]!r} is missing" if missing else record_problem(rec)
+        if problem:
+            raise StoreError(
+                f"{path}:{i + 1}: journal line has a wrong value ({problem}). Fix or delete "
+                "that line to read or resume the run (a deleted call is made again on resume)."
+            )
         records.append(rec)
     return records
 
