@@ -15,38 +15,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import sim_setup_code
 
 jupyter_client = pytest.importorskip("jupyter_client")
 pytest.importorskip("ipykernel")
 
-SETUP = """
-import asyncio, os
-import benchwork as bw
-from benchwork.sim import SimServer, SimModel
-
-HOME = {home!r}
-suite = bw.Suite.from_records(
-    [{{"id": f"q{{i}}", "input": f"What is {{i}} + {{i}}?", "expected": str(2 * i)}}
-     for i in range(12)],
+SETUP = sim_setup_code(
+    suite="""bw.Suite.from_records(
+    [{"id": f"q{i}", "input": f"What is {i} + {i}?", "expected": str(2 * i)} for i in range(12)],
     name="kernel-arith",
-)
-sim = SimServer(
-    [SimModel("steady", ttft_s=0.15, itl_s=0.01, tokens=4, seed=1),
-     SimModel("sluggish", ttft_s=0.4, itl_s=0.02, tokens=4, seed=2)],
-    answers=suite.expected_by_prompt(),
-).start()
-
-def targets(*names, concurrency=2):
-    # naming the key variable keeps litellm unloaded: the sim needs no key
-    return [bw.Target(f"openai/{{n}}", name=n, api_base=sim.base_url, api_key_env="SIM_KEY",
-                      concurrency=concurrency) for n in names]
+)""",
+    models="""[SimModel("steady", ttft_s=0.15, itl_s=0.01, tokens=4, seed=1),
+     SimModel("sluggish", ttft_s=0.4, itl_s=0.02, tokens=4, seed=2)]""",
+    concurrency=2,
+    extra="""
+HOME = os.environ["BENCHWORK_HOME"]
 
 def journal_lines(run_id):
     path = os.path.join(HOME, "runs", run_id, "journal.jsonl")
     with open(path, encoding="utf-8") as f:
         return sum(1 for line in f if line.strip())
 print("ready", sim.base_url)
-"""
+""",
+)
 
 
 class Kernel:
@@ -119,7 +110,7 @@ def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Kernel, P
     )
     k = Kernel(km, kc)
     try:
-        assert "ready" in k.ok(SETUP.format(home=str(home)), timeout=60)
+        assert "ready" in k.ok(SETUP, timeout=60)
         yield k, home
     finally:
         try:

@@ -7,17 +7,14 @@ the sim's request log survives the kill and tells us exactly what was sent befor
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import sys
 import textwrap
-import time
 from collections import Counter
 from pathlib import Path
 
 import polars as pl
 import pytest
+from support import kill_9_when
 
 import benchwork as bw
 from benchwork.cache import CallCache, cache_key
@@ -73,26 +70,12 @@ def test_kill_9_mid_run_then_resume_pays_for_nothing_twice(tmp_path):
     slow = SimModel("slow", ttft_s=0.06, itl_s=0.01, tokens=5)
     with SimServer([slow]) as sim:
         argv = [sys.executable, str(script), sim.base_url, str(home), str(cache_dir), run_id]
-        proc = subprocess.Popen(
+        out = kill_9_when(
             [*argv, str(CASES), str(CONCURRENCY)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            lambda: len(_journal_lines(journal)) >= 10,
+            what="the child journaling 10 calls",
         )
-        try:
-            deadline = time.monotonic() + 60
-            while len(_journal_lines(journal)) < 10:
-                assert proc.poll() is None, proc.communicate()
-                assert time.monotonic() < deadline, "the child never journaled 10 calls"
-                time.sleep(0.005)
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(10)
-        out, _ = proc.communicate()
-        assert proc.returncode == -signal.SIGKILL and b"finished" not in out
+        assert b"finished" not in out
 
         before_kill = sim.requests
         lines = _journal_lines(journal)
@@ -226,21 +209,13 @@ def test_kill_while_a_judge_grades_does_not_re_pay_the_candidate_calls(tmp_path)
         SimModel("slowjudge", role="judge", ttft_s=60.0),
     ]
     with SimServer(models) as sim:
-        proc = subprocess.Popen([sys.executable, str(script), sim.base_url, str(home),
-                                 str(cache_dir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
-        try:
-            deadline = time.monotonic() + 60
-            while sum(r["model"] == "slowjudge" for r in sim.requests) < 3:
-                assert proc.poll() is None, proc.communicate()
-                assert time.monotonic() < deadline, "the judge was never asked"
-                time.sleep(0.02)
-            time.sleep(0.3)  # the judge is now "thinking"; the candidates answered long ago
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(10)
+        kill_9_when(
+            [sys.executable, str(script), sim.base_url, str(home), str(cache_dir)],
+            lambda: sum(r["model"] == "slowjudge" for r in sim.requests) >= 3,
+            what="the judge being asked",
+            poll=0.02,
+            settle=0.3,  # the judge is now "thinking"; the candidates answered long ago
+        )
         candidate_calls = sum(r["model"] == "quick" for r in sim.requests)
         assert candidate_calls == 3
         sim.reset_log()

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import sim_setup_code
 
 CHROMIUM = "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
@@ -39,27 +40,17 @@ BROWSER_ARGS = [
     "--disable-sync",
 ]
 
-SETUP = """
-import os
-import benchwork as bw
-from benchwork.sim import SimModel, SimServer
-from benchwork.widgets import RunProgress
-
-suite = bw.Suite.from_records(
+SETUP = sim_setup_code(
+    suite="""bw.Suite.from_records(
     [{"id": f"c{i}", "input": f"Spell {i} in words.", "expected": f"n{i}"} for i in range(16)],
     name="browser-suite",
-)
-sim = SimServer(
-    [SimModel("quick-a", ttft_s=0.05, itl_s=0.01, tokens=3, seed=1),
+)""",
+    models="""[SimModel("quick-a", ttft_s=0.05, itl_s=0.01, tokens=3, seed=1),
      SimModel("quick-b", ttft_s=0.08, itl_s=0.01, tokens=3, accuracy=0.5, seed=2),
-     SimModel("crawl", ttft_s=0.6, itl_s=0.02, tokens=3, seed=3)],
-    answers=suite.expected_by_prompt(),
-).start()
-
-def targets(*names, concurrency=4):
-    return [bw.Target(f"openai/{n}", name=n, api_base=sim.base_url, api_key_env="SIM_KEY",
-                      concurrency=concurrency) for n in names]
-"""
+     SimModel("crawl", ttft_s=0.6, itl_s=0.02, tokens=3, seed=3)]""",
+    concurrency=4,
+    extra="from benchwork.widgets import RunProgress",
+)
 
 CELLS = [
     SETUP,
