@@ -23,7 +23,7 @@ intervals) the n scales the current n by ``(half-width now / wanted)^2``, at the
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -48,6 +48,14 @@ __all__ = [
 ]
 
 
+def _root(f: Callable[[float], float], lo: float, hi: float, xtol: float = 2e-12) -> float:
+    """The root of ``f`` in [lo, hi] (scipy's brentq)."""
+    from scipy.optimize import brentq
+
+    root: Any = brentq(f, lo, hi, xtol=xtol)
+    return float(root)
+
+
 def _check(alpha: float, power: float) -> None:
     if not (0.0 < alpha < 1.0 and 0.0 < power < 1.0):
         raise BenchworkError(f"alpha and power must be in (0, 1), got {alpha}, {power}")
@@ -69,28 +77,24 @@ def paired_t_power(n: float, effect: float, sd_diff: float, alpha: float = 0.05)
 
 def mde_paired(n: int, sd_diff: float, *, alpha: float = 0.05, power: float = 0.8) -> float:
     """Smallest mean difference the paired t-test detects with ``power`` at n cases."""
-    from scipy.optimize import brentq
-
     _check(alpha, power)
     if n < 2 or not sd_diff > 0:
         return math.nan
     hi = sd_diff
     while paired_t_power(n, hi, sd_diff, alpha) < power:
         hi *= 2.0
-    return float(brentq(lambda e: paired_t_power(n, e, sd_diff, alpha) - power, 0.0, hi))
+    return _root(lambda e: paired_t_power(n, e, sd_diff, alpha) - power, 0.0, hi)
 
 
 def n_paired(effect: float, sd_diff: float, *, alpha: float = 0.05, power: float = 0.8) -> int:
     """Cases the paired t-test needs to detect a mean difference ``effect`` with ``power``."""
-    from scipy.optimize import brentq
-
     _check(alpha, power)
     if effect == 0 or not sd_diff > 0:
         raise BenchworkError("n_paired needs a nonzero effect and a positive sd_diff")
     hi = 4.0
     while paired_t_power(hi, effect, sd_diff, alpha) < power:
         hi *= 2.0
-    root = brentq(lambda n: paired_t_power(n, effect, sd_diff, alpha) - power, 2.0, hi)
+    root = _root(lambda n: paired_t_power(n, effect, sd_diff, alpha) - power, 2.0, hi)
     return max(2, math.ceil(root - 1e-9))
 
 
@@ -135,16 +139,12 @@ def n_mcnemar(effect: float, discordant: float, *, alpha: float = 0.05, power: f
 
 def mde_mcnemar(n: int, discordant: float, *, alpha: float = 0.05, power: float = 0.8) -> float:
     """Smallest difference in pass rates McNemar's exact test detects with ``power`` at n."""
-    from scipy.optimize import brentq
-
     _check(alpha, power)
     if n < 1 or not 0 < discordant <= 1:
         return math.nan
     if mcnemar_power(n, discordant, discordant, alpha) < power:
         return math.nan  # not detectable even if every disagreement went one way
-    return float(
-        brentq(lambda d: mcnemar_power(n, d, discordant, alpha) - power, 0.0, discordant, xtol=1e-6)
-    )
+    return _root(lambda d: mcnemar_power(n, d, discordant, alpha) - power, 0.0, discordant, 1e-6)
 
 
 def n_for_half_width(sd: float, half_width: float, *, confidence: float = 0.95) -> int:
@@ -180,7 +180,7 @@ def pair_power(
     keys = [by] if isinstance(by, str) else list(by or [])
     rows = []
     for r in pairs.iter_rows(named=True):
-        n, sd = r["n_pairs"], r["sd_diff"]
+        n, sd = r["n_pairs"], r["sd_diff"] if r["sd_diff"] is not None else math.nan
         eff = abs(effect) if effect is not None else abs(r["diff"] or 0.0)
         mcn = r["a_only"] is not None
         row: dict[str, Any] = {k: r[k] for k in (*keys, "metric", "target_a", "target_b")}
@@ -194,7 +194,7 @@ def pair_power(
             )
             row["power_now"] = None
         else:
-            ok = sd is not None and sd > 0
+            ok = sd > 0
             row.update(discordant=None, power_method="paired t")
             row["mde"] = mde_paired(n, sd, alpha=alpha, power=power) if ok else None
             row["n_needed"] = n_paired(eff, sd, alpha=alpha, power=power) if ok and eff else None
