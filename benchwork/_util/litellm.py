@@ -23,7 +23,7 @@ def get_litellm() -> Any:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import litellm
 
-    litellm.telemetry = False
+    litellm.telemetry = False  # pyright: ignore[reportAttributeAccessIssue]  (set on purpose)
     litellm.suppress_debug_info = True
     litellm.num_retries = 0
     return litellm

@@ -5,7 +5,7 @@ and the coercion of the user's suite and target arguments into objects.
 from __future__ import annotations
 
 import platform
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -35,18 +35,19 @@ def coerce_suite(suite: Suite | str | Path) -> Suite:
     return suite if isinstance(suite, Suite) else Suite.load(suite)
 
 
-def coerce_targets(targets: Target | str | dict | Sequence[Target | str | dict]) -> list[Target]:
+def coerce_targets(
+    targets: Target | str | Mapping[str, Any] | Sequence[Target | str | Mapping[str, Any]],
+) -> list[Target]:
     """Targets from a Target, a model id, a mapping, or a list of those; names must differ."""
-    if isinstance(targets, Target | str | dict):
-        targets = [targets]
+    items = [targets] if isinstance(targets, Target | str | Mapping) else list(targets)
     out = [
         t if isinstance(t, Target) else Target(t) if isinstance(t, str) else Target.from_dict(t)
-        for t in targets
+        for t in items
     ]
     if not out:
         raise BenchworkError("no targets given: pass at least one model")
     names = [t.name for t in out]
-    dupes = sorted({n for n in names if names.count(n) > 1})
+    dupes = sorted({str(n) for n in names if names.count(n) > 1})
     if dupes:
         raise BenchworkError(f"duplicate target name(s) {dupes}: give each target a distinct name")
     return out

@@ -70,7 +70,8 @@ class NotebookProgress:
     """An HTML progress line in the cell output, updated in place at most 10×/s."""
 
     def __init__(self) -> None:
-        from IPython.display import HTML, display
+        from IPython.core.display import HTML
+        from IPython.display import display
 
         self._HTML = HTML
         self._handle = display(HTML(""), display_id=True)

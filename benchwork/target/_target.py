@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -98,10 +99,10 @@ class Target:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], *, source: str | None = None) -> Target:
+    def from_dict(cls, data: Mapping[str, Any], *, source: str | None = None) -> Target:
         """Build from a mapping, rejecting unknown fields by name (catches typos)."""
         where = f"{source}: " if source else ""
-        if not isinstance(data, dict):
+        if not isinstance(data, Mapping):
             raise TargetError(f"{where}a target must be a mapping, got {type(data).__name__}")
         allowed = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - allowed)
@@ -222,7 +223,7 @@ def load_targets(path: str | Path) -> list[Target]:
         Target.from_dict(item, source=f"{p}: target #{i + 1}") for i, item in enumerate(data)
     ]
     names = [t.name for t in targets]
-    dupes = sorted({n for n in names if names.count(n) > 1})
+    dupes = sorted({str(n) for n in names if names.count(n) > 1})
     if dupes:
         raise TargetError(
             f"{p}: duplicate target name(s) {', '.join(map(repr, dupes))}; set 'name'"
