@@ -18,6 +18,7 @@ import polars as pl
 from benchwork._util.sync import run_blocking
 from benchwork.cache import CacheMode, CallCache
 from benchwork.client import RetryPolicy
+from benchwork.errors import StoreError
 from benchwork.results import records_to_frame
 from benchwork.runner._events import Progress, Subscriber
 from benchwork.runner._progress import attach_progress
@@ -253,8 +254,13 @@ def _resume_session(
     store = RunStore(home)
     manifest = store.manifest(run_id)
     suite = Suite.from_dict(store.suite(run_id), source=f"run {run_id}")
-    targets = [Target.from_dict(t) for t in manifest["targets"]]
-    cfg = manifest.get("config", {})
+    targets = [Target.from_dict(t) for t in store.targets(run_id)]  # checked: StoreError
+    cfg = manifest.get("config") or {}
+    if not isinstance(cfg, dict):
+        raise StoreError(
+            f"run {run_id!r}: 'config' in its manifest.json is not an object, so the run "
+            "cannot be re-planned; restore the manifest from a backup, or start a new run"
+        )
     config = RunConfig(
         repeats=cfg.get("repeats", 1),
         warmup=cfg.get("warmup", 0),

@@ -66,11 +66,11 @@ class DurableWriter:
             error = exc
         for _line, after, future, loop in batch:
             err = error
-            if err is None and after is not None:
-                try:
+            if after is not None:  # even when the journal failed: the paid answer is kept
+                try:  # in the cache then, and a resume takes it from there
                     after()
                 except BaseException as exc:
-                    err = exc
+                    err = err or exc
             loop.call_soon_threadsafe(_settle, future, err)
 
     def close(self) -> None:

@@ -105,8 +105,10 @@ def runs(home: str | Path | None = None) -> pl.DataFrame:
 
 
 def load_run(run_id: str, home: str | Path | None = None) -> Run:
-    """A stored run as a Run object (rows rebuilt from the journal if needed)."""
+    """A stored run as a Run object; ``results`` is results.parquet when it matches the
+    journal byte for byte, else rebuilt from the journal (the two always agree)."""
     store = RunStore(home)
     manifest = store.manifest(run_id)
     records = [CallRecord.from_dict(r) for r in store.records(run_id)]
-    return Run(run_id, manifest, records, store.home / "runs" / run_id)
+    path = store.home / "runs" / run_id
+    return Run(run_id, manifest, records, path, frame=store.stored_frame(run_id))

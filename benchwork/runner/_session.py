@@ -20,7 +20,7 @@ import polars as pl
 from benchwork._util.gcpause import frozen_heap
 from benchwork._util.pace import Pacer
 from benchwork._util.redact import Redactor
-from benchwork.cache import CachePolicy, CallCache
+from benchwork.cache import CachePolicy, CallCache, open_run_cache
 from benchwork.client import CallError, CallRequest, Client
 from benchwork.errors import CacheMissError
 from benchwork.results import CallRecord, record_totals, records_to_frame
@@ -67,11 +67,10 @@ class Session:
         self.progress = Progress()
         self.records: list[CallRecord] = []
         self.status = "pending"
-        self.cache: CallCache | None = None
-        if config.cache_mode != "off":
-            self.cache = (
-                cache if isinstance(cache, CallCache) else CallCache(cache, redactor=self.redactor)
-            )
+        # None for mode 'off', or when the cache is unusable (one warning; replay: an error)
+        self.cache: CallCache | None = open_run_cache(
+            cache, config.cache_mode, redactor=self.redactor
+        )
         self.store = RunStore(home, redactor=self.redactor)
         self.scorers = self._scorer_specs()
         self._scorer_objs = _resolve_scorers(self.scorers)  # unknown scorer: fail before any call
@@ -87,14 +86,21 @@ class Session:
         self._frame: pl.DataFrame | None = None  # the results, once the run has finished
         self._resume = resume
         self._skip: set[tuple[str, str, int, bool]] = set()
-        if resume:
-            self._load_previous(retry_errors)
-        self.progress.total = sum(len(c) for c in self.plan.values())
-        self.progress.done = len(self.records)
-        self.progress.errors = sum(r.status != "ok" for r in self.records)
-        self.progress.cached = sum(r.cached for r in self.records)
-        if config.cache_mode == "replay":
-            self._check_replay()
+        if resume:  # take the run's lock BEFORE reading its journal: one writer per run
+            self._writer = self.store.open(self.run_id)
+        try:
+            if resume:
+                self._load_previous(retry_errors)
+            self.progress.total = sum(len(c) for c in self.plan.values())
+            self.progress.done = len(self.records)
+            self.progress.errors = sum(r.status != "ok" for r in self.records)
+            self.progress.cached = sum(r.cached for r in self.records)
+            if config.cache_mode == "replay":
+                self._check_replay()
+        except BaseException:
+            if resume:
+                self._writer.close()  # gives the lock back
+            raise
 
     # -- setup ---------------------------------------------------------------------------
     def _scorer_specs(self) -> list[Any]:
@@ -160,9 +166,14 @@ class Session:
 
     async def execute(self) -> Run:
         """Run every planned call not already journaled; returns the Run (also on cancel)."""
-        if self._resume:
-            self._writer = self.store.open(self.run_id)
-            self._writer.update_manifest(status="running", resumed_at=datetime.now(UTC).isoformat())
+        if self._resume:  # the writer (and the run's lock) was taken in __init__
+            try:
+                self._writer.update_manifest(
+                    status="running", resumed_at=datetime.now(UTC).isoformat()
+                )
+            except BaseException:
+                self._writer.close()
+                raise
         else:
             self._writer = self.store.create(self.run_id, self.manifest(), self.suite.to_dict())
         self._durable = DurableWriter(self._writer)
@@ -195,8 +206,10 @@ class Session:
             # from memory, for results.parquet and Run.results, not again from the journal
             if self.status == "finished":
                 self._frame = records_to_frame(self.records)
-            self._writer.finish(self.status, frame=self._frame, **counts)
-            self._writer.close()
+            try:
+                self._writer.finish(self.status, frame=self._frame, **counts)
+            finally:
+                self._writer.close()  # and the run's lock, even if the status cannot be written
             self._emit("run_finished", status=self.status)
         return self.result()
 

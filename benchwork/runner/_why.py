@@ -41,7 +41,7 @@ def why_missed(
     store = RunStore(home)
     manifest = store.manifest(run_id)
     suite = Suite.from_dict(store.suite(run_id), source=f"run {run_id}")
-    targets = [Target.from_dict(t) for t in manifest["targets"]]
+    targets = [Target.from_dict(t) for t in store.targets(run_id)]
     if target is None:
         if len(targets) != 1:
             names = ", ".join(repr(t.name) for t in targets)

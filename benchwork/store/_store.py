@@ -432,15 +432,23 @@ class RunStore:
         """The results frame: results.parquet when it was built from the journal as it is now
         (same sha256), else rebuilt from the journal (the parquet is never trusted on its
         row count: a resume or retry may have changed rows, not added them)."""
+        stored = self.stored_frame(run_id)
+        if stored is not None:
+            return stored
+        journal = self.path(run_id) / "journal.jsonl"
+        return records_to_frame(latest_records(read_journal(journal)))
+
+    def stored_frame(self, run_id: str) -> pl.DataFrame | None:
+        """results.parquet if it matches the journal byte for byte (by sha256), else None."""
         run_dir = self.path(run_id)
         parquet = run_dir / "results.parquet"
         stored = parquet_journal_hash(parquet) if parquet.exists() else None
-        if stored is not None and stored == journal_hash(run_dir / "journal.jsonl"):
-            try:
-                return pl.read_parquet(parquet)
-            except Exception:  # damaged after all: the journal is the truth
-                pass
-        return records_to_frame(latest_records(read_journal(run_dir / "journal.jsonl")))
+        if stored is None or stored != journal_hash(run_dir / "journal.jsonl"):
+            return None
+        try:
+            return pl.read_parquet(parquet)
+        except Exception:  # damaged after all: the journal is the truth
+            return None
 
     def runs(self) -> pl.DataFrame:
         """One row per run folder, newest first; an unreadable manifest shows as ``corrupt``."""
