@@ -210,7 +210,15 @@ def load_targets(path: str | Path) -> list[Target]:
     p = Path(path)
     if not p.exists():
         raise TargetError(f"{p}: file not found")
-    text = p.read_text(encoding="utf-8")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise TargetError(
+            f"{p}: not UTF-8 text (byte {exc.start}: {exc.object[exc.start : exc.start + 1]!r}); "
+            "save the targets file as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise TargetError(f"{p}: cannot read the targets file ({exc.strerror or exc})") from None
     try:
         data = json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
