@@ -1,7 +1,11 @@
 """Per-target summary of a results frame: calls, errors, speed percentiles, tokens, cost, score.
 
 Speed figures use live calls by default (cache hits replay old timings); the ``speed_from``
-column says which calls they came from.
+column says which calls they came from. Every score carries its interval and the rows behind
+it, so a mean is never quietly taken over fewer rows than the calls: ``score_<name>_mean``,
+``_lo``, ``_hi`` (Wilson / CLT / cluster-robust by case with repeats, 95 %; see
+``_scores``), ``_n`` (scored rows), ``_unscored`` (rows with no score: failed calls, or a scorer
+that gave none) and ``_method``.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from typing import Literal
 
 import polars as pl
 
+from benchwork.analysis._scores import score_stats
 from benchwork.results import cost_total_expr, totals_exprs
 
 __all__ = ["summarize"]
@@ -40,7 +45,6 @@ def summarize(results: pl.DataFrame, *, speed: Literal["live", "all"] = "live") 
     base = measured.group_by("target", maintain_order=True).agg(
         *totals_exprs(),
         live_ok.sum().alias("live_ok"),
-        *[pl.col(c).mean().alias(f"{c}_mean") for c in score_cols],
         *[cost_total_expr(pl.col(c).filter(_judged(c))).alias(c) for c in judge_cost_cols],
     )
     # speed stats over live ok calls, or over all ok calls when a target has none live
@@ -66,6 +70,8 @@ def summarize(results: pl.DataFrame, *, speed: Literal["live", "all"] = "live") 
         )
     speed_df = pl.concat(frames, how="vertical_relaxed")
     out = base.join(speed_df, on="target", how="left").drop("live_ok")
+    if score_cols:
+        out = out.join(score_stats(measured, ["target"], score_cols), on="target", how="left")
     order = [
         "target",
         "calls",
@@ -81,7 +87,7 @@ def summarize(results: pl.DataFrame, *, speed: Literal["live", "all"] = "live") 
         "output_tokens",
         "cost_usd",
         *judge_cost_cols,
-        *[f"{c}_mean" for c in score_cols],
+        *[f"{c}_{s}" for c in score_cols for s in ("mean", "lo", "hi", "n", "unscored", "method")],
         "speed_from",
     ]
     out = out.select(order)

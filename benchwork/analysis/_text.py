@@ -1,4 +1,8 @@
-"""Plain-text leaderboard for terminals: the summary frame as an aligned table."""
+"""Plain-text leaderboard for terminals: the summary frame as an aligned table.
+
+A score reads ``69.0% [59.4, 77.2]`` (mean and interval) and gains ``(5 unscored)`` when some
+rows have no score, so a mean over fewer rows than the calls is always visible.
+"""
 
 from __future__ import annotations
 
@@ -21,12 +25,28 @@ def _fmt(value: object, kind: str) -> str:
     return str(value)
 
 
+def _score(row: dict[str, object], col: str) -> str:
+    """``69.0% [59.4, 77.2] (5 unscored)`` from ``score_<name>_mean`` and its siblings."""
+    stem = col.removesuffix("_mean")
+    mean, lo, hi = row.get(col), row.get(f"{stem}_lo"), row.get(f"{stem}_hi")
+    unscored = row.get(f"{stem}_unscored")
+    if mean is None:
+        text = "—"
+    elif lo is None or hi is None:
+        text = f"{float(mean) * 100:.1f}%"  # type: ignore[arg-type]
+    else:
+        text = f"{float(mean) * 100:.1f}% [{float(lo) * 100:.1f}, {float(hi) * 100:.1f}]"  # type: ignore[arg-type]
+    if isinstance(unscored, int) and unscored > 0:
+        text += f" ({unscored} unscored)"
+    return text
+
+
 def leaderboard_text(summary: pl.DataFrame) -> str:
     """Rank, target, score(s), TTFT/latency p50, tok/s, cost, errors, as aligned columns."""
     score_cols = [c for c in summary.columns if c.startswith("score_") and c.endswith("_mean")]
     judge_costs = [c for c in summary.columns if c.startswith("score_") and c.endswith("_cost_usd")]
     columns: list[tuple[str, str, str]] = [("target", "target", "str")]
-    columns += [(c, c[len("score_") : -len("_mean")], "pct") for c in score_cols]
+    columns += [(c, c[len("score_") : -len("_mean")], "score") for c in score_cols]
     columns += [
         ("ttft_p50_s", "TTFT p50", "ms"),
         ("latency_p50_s", "latency p50", "ms"),
@@ -39,7 +59,11 @@ def leaderboard_text(summary: pl.DataFrame) -> str:
     ]
     header = ["#"] + [title for _, title, _ in columns]
     rows = [
-        [str(i + 1)] + [_fmt(row.get(col), kind) for col, _, kind in columns]
+        [str(i + 1)]
+        + [
+            _score(row, col) if kind == "score" else _fmt(row.get(col), kind)
+            for col, _, kind in columns
+        ]
         for i, row in enumerate(summary.iter_rows(named=True))
     ]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
@@ -61,5 +85,14 @@ def leaderboard_text(summary: pl.DataFrame) -> str:
     if any(s != "live" for s in speed):
         lines.append(
             "note: speed figures for targets with no live calls come from cached calls' original timings"
+        )
+    if any(
+        (summary[c] > 0).any()
+        for c in summary.columns
+        if c.startswith("score_") and c.endswith("_unscored")
+    ):
+        lines.append(
+            "note: a score's mean and interval leave out its unscored rows (failed calls, or no "
+            "score given); see score_<name>_n and _unscored in run.summary()"
         )
     return "\n".join(lines)
