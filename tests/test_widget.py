@@ -87,3 +87,19 @@ async def test_cancel_message_from_the_front_end_cancels_the_run(sim_and_suite) 
     run = await handle
     assert run.status == "cancelled" and widget.status == "cancelled"
     assert 1 <= widget.done == run.results.height < widget.total == 20
+
+
+async def test_widget_replaces_the_automatic_progress_display(sim_and_suite, capsys) -> None:
+    """``h = bw.start(...)`` then ``RunProgress(h)`` showed the run twice; the widget now
+    removes the automatic display (here the console one: the test runs outside a notebook)."""
+    sim, suite = sim_and_suite
+    handle = bw.start(suite, _targets(sim, "snappy"), cache="off")  # progress on by default
+    RunProgress(handle)
+    run = await handle
+    assert run.status == "finished"
+    err = capsys.readouterr().err
+    assert run.id not in err, f"the console display still followed the run: {err!r}"
+
+    shown = bw.start(suite, _targets(sim, "snappy"), cache="off")  # no widget: still shown
+    await shown
+    assert shown.run_id in capsys.readouterr().err

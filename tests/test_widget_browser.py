@@ -54,8 +54,8 @@ SETUP = sim_setup_code(
 
 CELLS = [
     SETUP,
-    'first = bw.start(suite, targets("quick-a", "quick-b"), cache="off", progress=False)\n'
-    "RunProgress(first)",
+    # progress left on: the widget must replace the automatic display, not add to it
+    'first = bw.start(suite, targets("quick-a", "quick-b"), cache="off")\nRunProgress(first)',
     'r1 = await first\nprint("first-run", r1.status, r1.results.height)',
     'second = bw.start(suite, targets("crawl", concurrency=1), cache="off", progress=False)\n'
     "RunProgress(second)",
@@ -175,6 +175,8 @@ def test_run_progress_widget_counts_and_cancel_round_trip(lab, tmp_path: Path) -
             sync_api.expect(first.locator(".benchwork-target")).to_have_count(2)
             sync_api.expect(first.locator(".benchwork-cancel")).to_be_hidden()
             sync_api.expect(page.get_by_text("first-run finished 32")).to_be_visible()
+            # one display per run: the automatic HTML line was removed when the widget attached
+            sync_api.expect(page.locator(".benchwork-progress-line")).to_have_count(0)
 
             # the second, slower run: click Cancel once a row or two are in
             second.wait_for(timeout=30_000)

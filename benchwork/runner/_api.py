@@ -9,7 +9,7 @@ nest-asyncio hung ipykernel 7 here (see JUPYTER.md), so we do not use it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -74,9 +74,22 @@ def _session(
 class RunHandle:
     """A run going on in the background: ``progress``, ``results`` so far, ``cancel()``, ``await``."""
 
-    def __init__(self, session: Session, task: asyncio.Task[Run]) -> None:
+    def __init__(
+        self,
+        session: Session,
+        task: asyncio.Task[Run],
+        hide: Callable[[], None] | None = None,
+    ) -> None:
         self._session = session
         self.task = task
+        self._hide = hide  # removes the automatic progress display
+
+    def hide_progress(self) -> None:
+        """Remove the automatic progress display (``RunProgress(handle)`` calls this, so a
+        run started with ``bw.start`` is not shown twice)."""
+        if self._hide is not None:
+            self._hide()
+            self._hide = None
 
     @property
     def run_id(self) -> str:
@@ -167,10 +180,9 @@ def start(
         run_id=run_id,
         retry=retry,
     )
-    if progress:
-        attach_progress(session.bus)
+    hide = attach_progress(session.bus) if progress else None
     task = loop.create_task(session.execute(), name=f"benchwork-run-{session.run_id}")
-    return RunHandle(session, task)
+    return RunHandle(session, task, hide)
 
 
 async def run(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 from benchwork.runner._events import Event, EventBus, Progress
@@ -79,12 +80,17 @@ class NotebookProgress:
 
     def _show(self, text: str, frac: float) -> None:
         body = (
-            f'<div class="benchwork-progress" style="font-family:monospace">'
+            f'<div class="benchwork-progress-line" style="font-family:monospace">'
             f'<progress value="{frac:.3f}" max="1" style="width:14em"></progress> '
             f"{html.escape(text)}</div>"
         )
         if self._handle is not None:
             self._handle.update(self._HTML(body))
+
+    def clear(self) -> None:
+        """Blank the display (another view, e.g. the RunProgress widget, shows the run)."""
+        if self._handle is not None:
+            self._handle.update(self._HTML(""))
 
     def __call__(self, event: Event) -> None:
         p = event.progress
@@ -98,6 +104,15 @@ class NotebookProgress:
                 self._show(f"run {event.run_id}: {p}", frac)
 
 
-def attach_progress(bus: EventBus) -> None:
-    """Subscribe the display that fits where we are (notebook or terminal)."""
-    bus.subscribe(NotebookProgress() if in_notebook() else ConsoleProgress())
+def attach_progress(bus: EventBus) -> Callable[[], None]:
+    """Subscribe the display that fits where we are (notebook or terminal); returns a function
+    that removes it again (and blanks a notebook display), e.g. when a widget takes over."""
+    display = NotebookProgress() if in_notebook() else ConsoleProgress()
+    unsubscribe = bus.subscribe(display)
+
+    def remove() -> None:
+        unsubscribe()
+        if isinstance(display, NotebookProgress):
+            display.clear()
+
+    return remove

@@ -80,6 +80,7 @@ class RunProgress(anywidget.AnyWidget):
     def attach(self, handle: RunHandle) -> RunProgress:
         """Follow ``handle``'s events (replacing any earlier run); returns the widget."""
         self.detach()
+        handle.hide_progress()  # this widget shows the run: no second display
         self._handle = handle
         self._last_error = ""
         self._push()
