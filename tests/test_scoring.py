@@ -338,7 +338,7 @@ def test_numeric() -> None:
     assert run(Numeric(), None, 4).value == 0.0
     assert run(Numeric(), ODD + " 4", 4).value == 1.0
     assert run(Numeric(), "4", None).label == "skipped"
-    with pytest.raises(BenchworkError, match="expected value 'abc' is not a number"):
+    with pytest.raises(BenchworkError, match="expected value 'abc' \\(str\\) is not a number"):
         run(Numeric(), "4", "abc")
     with pytest.raises(BenchworkError, match="pick"):
         Numeric(pick="middle")

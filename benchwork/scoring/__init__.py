@@ -10,7 +10,7 @@ from benchwork.scoring._fuzzy import Fuzzy
 from benchwork.scoring._json import JsonSchema, JsonValid
 from benchwork.scoring._judge import Judge, JudgeReference, SelfGradingWarning
 from benchwork.scoring._judge_model import JudgeModel, judge_target
-from benchwork.scoring._numeric import Numeric, extract_number
+from benchwork.scoring._numeric import Numeric, extract_number, find_number
 from benchwork.scoring._panel import Panel, fleiss_kappa, panel_agreement
 from benchwork.scoring._registry import (
     get_scorer,
@@ -48,6 +48,7 @@ __all__ = [
     "ToolArgs",
     "ToolSelection",
     "extract_number",
+    "find_number",
     "fleiss_kappa",
     "get_scorer",
     "judge_target",
