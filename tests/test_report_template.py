@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import nbformat
+import papermill
 import pytest
 
-papermill = pytest.importorskip("papermill")
-nbformat = pytest.importorskip("nbformat")
-
-import benchwork as bw  # noqa: E402
-from benchwork.sim import SimModel, SimServer  # noqa: E402
+import benchwork as bw
+from benchwork.sim import SimModel, SimServer
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "templates" / "report.ipynb"
 SENTINEL = "sk-bw-SENTINEL-7f3a9c1e-do-not-leak"
@@ -76,3 +76,31 @@ def test_report_template_executes_under_papermill(
     for path in (home / "runs" / run.id).iterdir():
         if path.suffix in (".json", ".jsonl"):
             assert SENTINEL not in path.read_text(encoding="utf-8"), path.name
+
+
+@pytest.mark.parametrize("form", ["json-list", "comma-separated"])
+def test_papermill_cli_takes_run_ids_as_a_string(tmp_path: Path, form: str) -> None:
+    """`papermill ... -p run_ids '["<id>"]'` (the form the template's own error suggested)
+    passed a string, and the template looped over its characters ("no run '['")."""
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    suite = bw.Suite.from_records([{"id": "a", "input": "What is 1?", "expected": "1"}], name="one")
+    with SimServer(
+        [SimModel("gamma", ttft_s=0.0, itl_s=0.0)], answers=suite.expected_by_prompt()
+    ) as sim:
+        target = bw.Target("openai/gamma", api_base=sim.base_url, api_key_env=KEY_ENV)
+        ids = [
+            bw.run_sync(suite, target, cache="off", home=home, progress=False).id for _ in range(2)
+        ]
+    value = json.dumps(ids) if form == "json-list" else " , ".join(ids)
+    out = tmp_path / "report.ipynb"
+    proc = subprocess.run(
+        [sys.executable, "-m", "papermill", str(TEMPLATE), str(out), "-p", "run_ids", value,
+         "-p", "home", str(home), "-k", "python3", "--cwd", str(tmp_path), "--no-progress-bar"],
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    text = _outputs_text(nbformat.reads(out.read_text(encoding="utf-8"), as_version=4))
+    assert all(run_id in text for run_id in ids)
