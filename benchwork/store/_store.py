@@ -18,6 +18,7 @@ Every string that reaches disk passes through the run's :class:`~benchwork.redac
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -89,7 +90,11 @@ def _results_metadata(run_dir: Path) -> dict[bytes, bytes]:
 
 
 class RunWriter:
-    """Appends finished calls to one run's journal; keeps one file handle open for its life."""
+    """Appends finished calls to one run's journal; keeps one file descriptor open for its life.
+
+    Unbuffered ``os.write`` on an ``O_APPEND`` descriptor: a write that fails part way (full
+    disk, file size limit) is cut back off, so the journal never keeps a torn line.
+    """
 
     def __init__(self, run_dir: Path, redactor: Redactor, lock: RunLock | None = None) -> None:
         self._dir = run_dir
@@ -97,7 +102,10 @@ class RunWriter:
         self._lock = threading.Lock()
         self._run_lock = lock if lock is not None else RunLock(run_dir).acquire()
         try:
-            self._file = open(run_dir / "journal.jsonl", "a", encoding="utf-8")
+            self._fd = os.open(
+                run_dir / "journal.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644
+            )
+            self._size = os.fstat(self._fd).st_size  # we are the only writer (the run's lock)
         except OSError as exc:
             self._run_lock.release()
             raise StoreError(
@@ -138,15 +146,23 @@ class RunWriter:
         A failed write (full disk, file size limit, I/O error) is a :class:`StoreError`
         naming the journal; lines written before it are kept, a torn last one is cut on resume.
         """
+        # a lone surrogate becomes its JSON escape again (\\udcff): the line still parses back
+        data = "".join(lines).encode("utf-8", "backslashreplace")
         with self._lock:
-            f = self._file
+            if self._fd is None:
+                raise StoreError(f"{self._dir / 'journal.jsonl'}: the run's writer is closed")
+            fd, view, done = self._fd, memoryview(data), 0
             try:
-                f.write("".join(lines))
-                f.flush()
+                while done < len(data):
+                    done += os.write(fd, view[done:])
                 if sync:
-                    os.fsync(f.fileno())
+                    os.fsync(fd)
             except OSError as exc:
+                if done:  # cut a partial write back off: no torn line is left behind
+                    with contextlib.suppress(OSError):
+                        os.ftruncate(fd, self._size)
                 raise self._write_error(exc) from exc
+            self._size += len(data)
             self.appended += len(lines)
 
     def _write_error(self, exc: OSError) -> StoreError:
@@ -172,8 +188,6 @@ class RunWriter:
 
     def records(self) -> list[dict[str, Any]]:
         """Every record in the journal so far (including those from before a resume)."""
-        with self._lock:
-            self._file.flush()
         return read_journal(self._dir / "journal.jsonl")
 
     def finish(self, status: str, *, frame: pl.DataFrame | None = None, **fields: Any) -> None:
@@ -192,8 +206,8 @@ class RunWriter:
         problems: list[str] = []
         with self._lock:  # appends made with sync=False become durable here
             try:
-                self._file.flush()
-                os.fsync(self._file.fileno())
+                if self._fd is not None:
+                    os.fsync(self._fd)
             except OSError as exc:
                 problems.append(str(self._write_error(exc)))
         summary: dict[str, Any] = {}
@@ -224,10 +238,11 @@ class RunWriter:
     def close(self) -> None:
         """Close the journal and give up the run's lock (idempotent)."""
         with self._lock:
+            fd, self._fd = self._fd, None
             try:
-                if not self._file.closed:
-                    self._file.close()
-            except OSError:  # a flush that fails on close: the lines were reported already
+                if fd is not None:
+                    os.close(fd)
+            except OSError:
                 pass
             finally:
                 self._run_lock.release()
@@ -239,7 +254,7 @@ class RunWriter:
         self.close()
 
     def __repr__(self) -> str:
-        state = "closed" if self._file.closed else "open"
+        state = "closed" if self._fd is None else "open"
         return f"RunWriter({self.run_id!r}, {state}, appended={self.appended})"
 
 
