@@ -83,10 +83,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     served = [*DEMO_MODELS, DEMO_JUDGE] if judged else models
     suite = Suite.load(suite_path)
     # the sim runs in its own process so that it never shares a GIL with the client it times
-    # a stable port keeps api_base, and so the cache keys, the same from one demo to the next
+    # the cache keys name the demo sim, not its URL (DEMO_CACHE_ENDPOINT): any port will do
     try:
         sim = SimProcess(served, answers_suite=suite_path, port=DEMO_PORT).start()
-    except RuntimeError:  # the port is taken: any free port will do (the cache will miss)
+    except RuntimeError:  # the port is taken: any free port will do (the cache still hits)
         sim = SimProcess(served, answers_suite=suite_path).start()
     with sim:
         if not args.json:

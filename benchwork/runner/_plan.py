@@ -43,7 +43,7 @@ def call_key(
     params = rt.target.params
     key, components = cache_key(
         model=rt.target.model,
-        api_base=rt.api_base,
+        api_base=rt.target.cache_endpoint or rt.api_base,
         messages=messages,
         params=params,
         tools=tools,

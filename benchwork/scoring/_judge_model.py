@@ -218,7 +218,7 @@ class JudgeModel:
         t = self.target
         key, components = cache_key(
             model=t.model,
-            api_base=self._resolved.api_base,
+            api_base=t.cache_endpoint or self._resolved.api_base,
             messages=messages,
             params=t.params,
             tool_choice=t.params.get("tool_choice"),

@@ -31,6 +31,11 @@ DEMO_SUITE_PATH = str(files("benchwork") / "data" / "demo_suite.yaml")
 TOOLS_SUITE_PATH = str(files("benchwork") / "data" / "tools_suite.yaml")
 
 
+#: The demo's cache keys name the sim, not its URL: when DEMO_PORT is taken the demo's sim
+#: takes another port, and its second run must still come from the cache.
+DEMO_CACHE_ENDPOINT = "benchwork-demo-sim"
+
+
 def demo_targets(base_url: str, models: list[SimModel] | None = None) -> list[Target]:
     """Targets for the sim's ``models`` (default DEMO_MODELS), priced as the sim advertises."""
 
@@ -43,6 +48,7 @@ def demo_targets(base_url: str, models: list[SimModel] | None = None) -> list[Ta
             output_per_mtok=m.output_per_mtok,
             params={"temperature": 0},
             concurrency=8,
+            cache_endpoint=DEMO_CACHE_ENDPOINT,
         )
         for m in (DEMO_MODELS if models is None else models)
     ]
@@ -58,6 +64,7 @@ def demo_judge(base_url: str) -> dict[str, Any]:
         "input_per_mtok": DEMO_JUDGE.input_per_mtok,
         "output_per_mtok": DEMO_JUDGE.output_per_mtok,
         "params": {"temperature": 0},
+        "cache_endpoint": DEMO_CACHE_ENDPOINT,
     }
 
 

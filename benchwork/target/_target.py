@@ -6,6 +6,7 @@ never the key itself, so targets can be saved in manifests and reports safely.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -48,6 +49,23 @@ _DEFAULTS = {"openai": ("https://api.openai.com/v1", "OPENAI_API_KEY")}
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+def _check_number(
+    target: str | None, name: str, value: object, *, positive: bool, optional: bool
+) -> None:
+    """A finite real number (not a bool, not NaN), > 0 when *positive*, else >= 0."""
+    if value is None and optional:
+        return
+    bound = "> 0" if positive else ">= 0"
+    ok = (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and (value > 0 if positive else value >= 0)
+    )
+    if not ok:
+        raise TargetError(f"target {target!r}: {name!r} must be a number {bound}, got {value!r}")
+
+
 @dataclass
 class Target:
     """A model to evaluate: litellm id (``openai/gpt-4o-mini``), display name and call settings."""
@@ -62,6 +80,9 @@ class Target:
     concurrency: int = 8
     rpm: float | None = None
     timeout_s: float = 120.0
+    #: stands in for ``api_base`` in cache keys, e.g. for a local server whose port changes
+    #: between sessions (the demo's sim): its answers stay cached under a stable name
+    cache_endpoint: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model.strip():
@@ -83,16 +104,23 @@ class Target:
                 f"target {self.name!r}: api_key_env must be the NAME of an environment variable "
                 "(letters, digits, '_', e.g. OPENAI_API_KEY), not the key itself"
             )
-        if not isinstance(self.concurrency, int) or self.concurrency < 1:
+        for text in ("name", "api_base", "cache_endpoint"):
+            value = getattr(self, text)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise TargetError(
+                    f"target {self.name!r}: {text!r} must be a non-empty string, got {value!r}"
+                )
+        if isinstance(self.concurrency, bool) or not isinstance(self.concurrency, int):
+            raise TargetError(
+                f"target {self.name!r}: 'concurrency' must be an integer >= 1, "
+                f"got {self.concurrency!r}"
+            )
+        if self.concurrency < 1:
             raise TargetError(f"target {self.name!r}: 'concurrency' must be an integer >= 1")
-        if self.rpm is not None and self.rpm <= 0:
-            raise TargetError(f"target {self.name!r}: 'rpm' must be > 0")
-        if self.timeout_s <= 0:
-            raise TargetError(f"target {self.name!r}: 'timeout_s' must be > 0")
+        _check_number(self.name, "rpm", self.rpm, positive=True, optional=True)
+        _check_number(self.name, "timeout_s", self.timeout_s, positive=True, optional=False)
         for price in ("input_per_mtok", "output_per_mtok"):
-            value = getattr(self, price)
-            if value is not None and (not isinstance(value, int | float) or value < 0):
-                raise TargetError(f"target {self.name!r}: {price!r} must be a number >= 0")
+            _check_number(self.name, price, getattr(self, price), positive=False, optional=True)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for manifests; holds no secret (only the key variable's name)."""
