@@ -2,7 +2,8 @@
 
 Compares benchwork, a raw aiohttp client (baseline) and ``litellm.acompletion`` in one run,
 all against one `benchwork sim` process (first token at +200 ms, then every 20 ms, 50 tokens).
-Prints median errors in ms and benchwork's ratio to raw aiohttp. Target: ratio <= 1.5.
+Prints median errors in ms and benchwork's ratio to raw aiohttp (target: ratio <= 1.5), and
+benchwork's output tok/s error against the schedule's 50 tok/s (target: <= 5 %).
 Raw and benchwork are measured in alternation for ``--rounds`` rounds and each figure is the
 median over rounds: on 2 shared cores a single round swings by 2x either way.
 
@@ -24,6 +25,8 @@ from _common import env_for_bench, median, raw_aiohttp_call, sim_process
 
 TTFT, ITL, TOKENS = 0.200, 0.020, 50
 EXPECTED_LATENCY = TTFT + (TOKENS - 1) * ITL
+#: benchwork's output tok/s per call, per level (the schedule's rate is 1 / ITL = 50 tok/s)
+RATES: list[float] = []
 
 
 async def run_raw(base: str, streams: int, calls: int) -> list[tuple[float, float]]:
@@ -74,6 +77,7 @@ async def run_benchwork(
     target = bw.Target("openai/m", api_base=base, concurrency=streams)
     run = await bw.run(suite, [target], cache="off", home=home, progress=False)
     df = run.results
+    RATES.extend(x for x in df["output_tps"].to_list() if x is not None)
     return list(zip(df["ttft_s"].to_list(), df["latency_s"].to_list(), strict=True))
 
 
@@ -115,6 +119,9 @@ def main() -> None:
             for name, (ttft_e, lat_e) in rows:
                 ratio = ttft_e / raw[0] if raw[0] > 0 else float("nan")
                 print(f"{streams:>7} {name:<10} {ttft_e:>9.1f} {lat_e:>12.1f} {ratio:>10.2f}x")
+            rate_err = median([abs(r * ITL - 1) for r in RATES]) * 100
+            print(f"{'':>7} benchwork output tok/s: median |error| {rate_err:.1f} % of 1/ITL")
+            RATES.clear()
 
 
 if __name__ == "__main__":
