@@ -17,13 +17,16 @@ from benchwork.analysis._power import (
     paired_t_power,
     target_power,
 )
+from benchwork.analysis._runs import compare_runs, flips, run_match
 from benchwork.analysis._summary import summarize
 from benchwork.analysis._targets import compare_targets, verdict_matrix
 from benchwork.analysis._text import leaderboard_text
 
 __all__: list[str] = [
     "PAIRWISE_SCHEMA",
+    "compare_runs",
     "compare_targets",
+    "flips",
     "leaderboard",
     "leaderboard_text",
     "mcnemar_power",
@@ -36,6 +39,7 @@ __all__: list[str] = [
     "pair_power",
     "paired_t_power",
     "pairwise_summary",
+    "run_match",
     "summarize",
     "target_power",
     "verdict_matrix",

@@ -12,7 +12,7 @@ One row per pair (per ``by`` group); columns:
 - ``test`` (``mcnemar`` | ``wilcoxon`` | ``t`` | ``bootstrap``), ``statistic``, ``p_value``,
   ``p_holm`` (Holm over every row of the result: the family), ``significant`` (p_holm < alpha),
   ``better`` (the target that is better, or null), ``verdict`` ("a better", "no detectable
-  difference at alpha=0.05").
+  difference at alpha=0.05", "no paired data"). Score intervals are clipped to [-1, 1].
 
 See ``_paired`` for the intervals and tests. ``verdict_matrix`` turns the rows into the compact
 answer to "which targets can we tell apart": a target x target table of ``>``, ``<``, ``≈``.
@@ -102,8 +102,15 @@ def finish_pairs(rows: list[dict[str, Any]], metric: str, alpha: float) -> pl.Da
         a_wins = (r["diff"] > 0) != low
         r["better"] = (r["target_a"] if a_wins else r["target_b"]) if sig else None
         r["verdict"] = (
-            f"{r['better']} better" if sig else f"no detectable difference at alpha={alpha:g}"
+            f"{r['better']} better"
+            if sig
+            else f"no detectable difference at alpha={alpha:g}"
+            if r["n_pairs"]
+            else "no paired data"
         )
+        if metric.startswith("score_"):  # scores lie in [0, 1], so differences in [-1, 1]
+            for k in ("diff_lo", "diff_hi"):
+                r[k] = min(1.0, max(-1.0, r[k])) if not np.isnan(r[k]) else r[k]
     frame = pl.DataFrame(rows, infer_schema_length=None)
     floats = ("mean_a", "mean_b", "diff", "diff_lo", "diff_hi", "sd_diff", "rho", "statistic")
     return frame.with_columns(
