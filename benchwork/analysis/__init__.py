@@ -21,6 +21,7 @@ from benchwork.analysis._runs import compare_runs, flips, run_match
 from benchwork.analysis._summary import summarize
 from benchwork.analysis._targets import compare_targets, verdict_matrix
 from benchwork.analysis._text import leaderboard_text
+from benchwork.analysis._trends import trend_windows, trends
 
 __all__: list[str] = [
     "PAIRWISE_SCHEMA",
@@ -42,5 +43,7 @@ __all__: list[str] = [
     "run_match",
     "summarize",
     "target_power",
+    "trend_windows",
+    "trends",
     "verdict_matrix",
 ]

@@ -1,9 +1,13 @@
-"""CLI commands over the analysis subpackage (statistics on stored runs): compare.
+"""CLI commands over the analysis subpackage (statistics on stored runs): compare, trends.
 
 ``benchwork compare RUN_A RUN_B``: RUN_A is the baseline, RUN_B the candidate; per target and
 metric the paired change on the shared cases, its interval, the Holm-adjusted p-value and a
 verdict (see ``benchwork.analysis.compare_runs``). ``--json`` prints the rows as JSON;
 ``--fail-on-worse`` exits 1 when any verdict is ``worse`` (for CI).
+
+``benchwork trends SUITE``: the suite's stored runs over time; per target and metric the
+7/30/90-day figures with intervals and the newest run against its rolling baseline (see
+``benchwork.analysis.trends``). ``--fail-on-regression`` exits 1 when the newest run is flagged.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import argparse
 import json
 from typing import Any
 
-__all__ = ["compare_table", "register"]
+__all__ = ["compare_table", "register", "trends_table"]
 
 
 def register(sub: Any) -> None:
@@ -28,6 +32,18 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the rows as JSON")
     p.add_argument("--fail-on-worse", action="store_true", help="exit 1 if any verdict is worse")
     p.set_defaults(handler=_compare)
+
+    p = sub.add_parser("trends", help="a suite's runs over time: windows, regression flags")
+    p.add_argument("suite", help="suite name (as in 'benchwork runs')")
+    p.add_argument("--home", help="run store folder (default: BENCHWORK_HOME or ./benchwork-runs)")
+    p.add_argument("--metric", action="append", help="score or p50 column (repeatable)")
+    p.add_argument("--baseline-days", type=float, default=30.0, help="rolling baseline (days)")
+    p.add_argument("--alpha", type=float, default=0.05, help="flag level (default 0.05)")
+    p.add_argument("--json", action="store_true", help="print windows and runs as JSON")
+    p.add_argument(
+        "--fail-on-regression", action="store_true", help="exit 1 if the newest run regressed"
+    )
+    p.set_defaults(handler=_trends)
 
 
 def _num(metric: str, value: float | None, signed: bool = False) -> str:
@@ -81,3 +97,61 @@ def _compare(args: argparse.Namespace) -> int:
         print(compare_table(rows, header))
     worse = rows.height > 0 and bool((rows["verdict"] == "worse").any())
     return 1 if args.fail_on_worse and worse else 0
+
+
+def _interval(metric: str, value: float | None, lo: float | None, hi: float | None) -> str:
+    return f"{_num(metric, value)} [{_num(metric, lo)}, {_num(metric, hi)}]"
+
+
+def trends_table(windows: Any, newest: Any, header: str) -> str:
+    """Windows (7/30/90 days) per target and metric, then the newest run and its flag."""
+    titles = ["target", "metric", *[f"{d:g} days" for d in windows["window_days"].unique()]]
+    titles += ["newest run", "vs baseline", "flag"]
+    body = []
+    for (target, metric), part in windows.group_by(["target", "metric"], maintain_order=True):
+        cells = [
+            f"{_interval(str(metric), r['value'], r['lo'], r['hi'])} ({r['runs']} runs)"
+            for r in part.sort("window_days").iter_rows(named=True)
+        ]
+        row = newest.filter((newest["target"] == target) & (newest["metric"] == metric))
+        r = row.row(0, named=True) if row.height else {}
+        m = str(metric)
+        delta = "—" if r.get("delta") is None else _num(m, r["delta"], True)
+        last = _interval(m, r.get("value"), r.get("lo"), r.get("hi"))
+        body.append(
+            [str(target), m.removeprefix("score_"), *cells, last, delta, r.get("flag") or ""]
+        )
+    widths = [max(len(x[i]) for x in [titles, *body]) for i in range(len(titles))]
+    lines = [header, ""]
+    for line in [titles, ["-" * w for w in widths], *body]:
+        lines.append("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
+    return "\n".join(lines)
+
+
+def _trends(args: argparse.Namespace) -> int:
+    from benchwork.analysis import trend_windows, trends
+    from benchwork.errors import BenchworkError
+    from benchwork.runner import load_run, runs
+
+    listed = runs(args.home)
+    ids = listed.filter(listed["suite"] == args.suite)["run_id"].to_list() if listed.height else []
+    if not ids:
+        names = sorted(set(listed["suite"].drop_nulls().to_list())) if listed.height else []
+        raise BenchworkError(f"no runs of suite {args.suite!r}; suites: {names}")
+    frames = [load_run(i, args.home).results for i in ids]
+    stacked = [f for f in frames if f.height]
+    if not stacked:
+        raise BenchworkError(f"the runs of suite {args.suite!r} have no results yet")
+    tr = trends(stacked, args.metric, baseline_days=args.baseline_days, alpha=args.alpha)
+    win = trend_windows(stacked, args.metric)
+    newest_time = tr["run_time"].max()
+    newest = tr.filter(tr["run_time"] == newest_time)
+    if args.json:
+        payload = {"windows": win.to_dicts(), "runs": tr.to_dicts()}
+        print(json.dumps(payload, default=str, indent=2))
+    else:
+        header = f"suite {args.suite}: {len(stacked)} runs, newest {newest_time}"
+        header += f"; baseline {args.baseline_days:g} days, alpha={args.alpha:g}"
+        print(trends_table(win, newest, header))
+    regressed = bool((newest["flag"] == "regression").any())
+    return 1 if args.fail_on_regression and regressed else 0
