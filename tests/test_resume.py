@@ -101,7 +101,8 @@ def test_kill_9_mid_run_then_resume_pays_for_nothing_twice(tmp_path):
 
         # what the store says about the interrupted run, before resuming
         listed = bw.runs(home).row(0, named=True)
-        assert listed["run_id"] == run_id and listed["status"] == "running"
+        # the manifest still says 'running', but no process holds the run: interrupted
+        assert listed["run_id"] == run_id and listed["status"] == "interrupted"
         with pytest.warns(RuntimeWarning, match="incomplete last journal line"):
             assert listed["calls"] == len(bw.load_run(run_id, home).results)
 

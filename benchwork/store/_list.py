@@ -1,4 +1,8 @@
-"""``RunStore.runs()``: the table of runs in a workspace, tolerant of damaged folders."""
+"""``RunStore.runs()``: the table of runs in a workspace, tolerant of damaged folders.
+
+A manifest that still says 'running' while no process holds the run's lock belongs to a
+run whose process died (kill -9, power loss): it is listed as 'interrupted' (resume it).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import polars as pl
 
 from benchwork.results import record_totals
 from benchwork.store._io import latest_records, read_journal
+from benchwork.store._lock import lock_holder
 
 __all__ = ["RUNS_SCHEMA", "list_runs"]
 
@@ -74,6 +79,8 @@ def _row(run_dir: Path) -> dict[str, Any]:
         finished=_when(m.get("finished_at")),
         status=str(m.get("status") or "unknown"),
     )
+    if row["status"] == "running" and lock_holder(run_dir) is None:
+        row["status"] = "interrupted"  # no live writer: its process died mid-run
     if all(k in m for k in ("calls", "errors")):
         row.update(calls=m.get("calls"), errors=m.get("errors"), cost_usd=m.get("cost_usd"))
     else:  # still running or interrupted: count what the journal holds
