@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from benchwork.analysis import leaderboard_text
 from benchwork.cache import CACHE_MODES
 
-__all__ = ["add_run_options", "print_summary"]
+__all__ = ["add_run_options", "exit_code", "print_failures", "print_summary"]
 
 
 def add_run_options(p: argparse.ArgumentParser) -> None:
@@ -29,7 +30,12 @@ def print_summary(run: Any, as_json: bool) -> None:
     if as_json:
         print(
             json.dumps(
-                {"run_id": run.id, "status": run.status, "summary": summary.to_dicts()},
+                {
+                    "run_id": run.id,
+                    "status": run.status,
+                    "summary": summary.to_dicts(),
+                    "failures": [vars(f) for f in run.failures()],
+                },
                 default=str,
                 indent=2,
             )
@@ -37,3 +43,19 @@ def print_summary(run: Any, as_json: bool) -> None:
         return
     print(leaderboard_text(summary))
     print(f"\nresults: {run.path}  (load with benchwork.load_run({run.id!r}))")
+
+
+def print_failures(run: Any) -> None:
+    """One line per target with failed calls (its dominant error and a hint), on stderr.
+
+    Printed even with ``--quiet`` and ``--json``: it is the result, not progress.
+    """
+    for failure in run.failures():
+        print(f"benchwork: {failure.line()}", file=sys.stderr)
+
+
+def exit_code(run: Any) -> int:
+    """0 when the run finished and every target answered at least once, else 1."""
+    if run.status != "finished":
+        return 1
+    return 1 if any(f.all_failed for f in run.failures()) else 0

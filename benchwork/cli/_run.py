@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from benchwork.cli._output import add_run_options, print_summary
+from benchwork.cli._output import add_run_options, exit_code, print_failures, print_summary
 from benchwork.errors import BenchworkError
 
 __all__ = ["cmd_sim", "register"]
@@ -59,7 +59,8 @@ def _run_and_print(suite: Any, targets: Any, args: argparse.Namespace, scorers: 
         progress=not args.quiet,
     )
     print_summary(run, args.json)
-    return 0 if run.status == "finished" else 1
+    print_failures(run)
+    return exit_code(run)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

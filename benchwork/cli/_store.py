@@ -101,11 +101,13 @@ def _show(args: argparse.Namespace) -> int:
     print(f"config {json.dumps(m.get('config', {}))}")
     print()
     print(leaderboard_text(run.summary()))
+    for failure in run.failures():
+        print(f"failed: {failure.line()}")
     return 0
 
 
 def _resume(args: argparse.Namespace) -> int:
-    from benchwork.cli._output import print_summary
+    from benchwork.cli._output import exit_code, print_failures, print_summary
     from benchwork.runner import resume_sync
 
     run = resume_sync(
@@ -116,7 +118,8 @@ def _resume(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     print_summary(run, args.json)
-    return 0 if run.status == "finished" else 1
+    print_failures(run)
+    return exit_code(run)
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ litellm costs ~15 ms + 0.5 ms/chunk of client CPU and skewed TTFT by hundreds of
 from __future__ import annotations
 
 import json
+import socket
 import time
 from typing import Any
 
@@ -44,19 +45,21 @@ class HttpPath:
         self._session = None
 
     async def post_json(
-        self, url: str, payload: dict[str, Any], api_key: str | None, timeout_s: float = 10.0
+        self, url: str, payload: dict[str, Any] | None, api_key: str | None, timeout_s: float = 10.0
     ) -> Any:
-        """POST JSON and return the parsed JSON answer; None on any error status or fault.
-
-        For side requests (a server's tokenizer endpoints): a missing endpoint is an answer.
+        """POST JSON (GET when ``payload`` is None) and return the parsed JSON answer; None on
+        any error status or fault. For side requests (a server's tokenizer endpoints, its
+        ``/props``): a missing endpoint is an answer.
         """
         headers = {"Content-Type": "application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
+        session = self._get_session()
         try:
-            async with self._get_session().post(
+            async with session.request(
+                "GET" if payload is None else "POST",
                 url,
-                data=orjson.dumps(payload),
+                data=None if payload is None else orjson.dumps(payload),
                 headers=headers,
                 timeout=aiohttp.ClientTimeout(total=timeout_s),
             ) as resp:
@@ -89,6 +92,21 @@ class HttpPath:
                     _consume_json(await resp.read(), result, _perf())
         except CallError:
             raise
+        except aiohttp.InvalidURL as exc:  # retrying cannot help: the address itself is wrong
+            raise CallError(
+                "bad_url",
+                f"invalid URL {str(exc) or url!r}: check the target's api_base",
+                retryable=False,
+            ) from None
+        except aiohttp.ClientConnectorDNSError as exc:
+            # a name that does not exist will not start to exist on retry (EAI_NONAME); a
+            # resolver that is briefly down (EAI_AGAIN) is retried like any transport error
+            permanent = getattr(exc.os_error, "errno", None) == socket.EAI_NONAME
+            raise CallError(
+                "unknown_host" if permanent else "transport",
+                f"cannot resolve the host of {url}: {exc.os_error or exc}",
+                retryable=not permanent,
+            ) from None
         except aiohttp.ClientConnectorError as exc:
             raise CallError(
                 "transport", f"cannot connect to {url}: {exc.os_error or exc}"
@@ -140,6 +158,14 @@ async def _consume_sse(resp: aiohttp.ClientResponse, result: StreamResult) -> No
         done = _handle_data(tail[5:].strip(), result, _perf())
     if not done and result.finish_reason is None:
         raise CallError("stream_cut", "stream ended before the response was complete")
+    if result.finish_reason is None and not result.token_times:
+        # llama-cpp-python's server ends a stream this way when another request arrives
+        # (its --interrupt_requests, on by default): an empty answer is not a success
+        raise CallError(
+            "stream_cut",
+            "stream ended ([DONE]) with no output and no finish_reason: the server dropped it "
+            "(llama-cpp-python does when a second request arrives: use concurrency=1)",
+        )
 
 
 def _handle_data(data: bytes, result: StreamResult, now: float) -> bool:

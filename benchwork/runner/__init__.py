@@ -17,6 +17,7 @@ from benchwork.runner._api import (
 )
 from benchwork.runner._compare import compare, compare_sync
 from benchwork.runner._config import RunConfig, coerce_suite, coerce_targets, versions
+from benchwork.runner._diagnose import TargetFailure, diagnose
 from benchwork.runner._events import Event, EventBus, EventKind, Progress
 from benchwork.runner._plan import PlannedCall, call_key, plan_calls
 from benchwork.runner._progress import ConsoleProgress, NotebookProgress, attach_progress
@@ -37,6 +38,7 @@ __all__ = [
     "RunConfig",
     "RunHandle",
     "Session",
+    "TargetFailure",
     "TargetsArg",
     "attach_progress",
     "call_key",
@@ -44,6 +46,7 @@ __all__ = [
     "coerce_targets",
     "compare",
     "compare_sync",
+    "diagnose",
     "load_run",
     "plan_calls",
     "resume",

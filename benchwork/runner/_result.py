@@ -11,6 +11,7 @@ import polars as pl
 from benchwork._util.sync import run_blocking
 from benchwork.analysis import summarize
 from benchwork.results import CallRecord, record_totals, records_to_frame
+from benchwork.runner._diagnose import TargetFailure, diagnose
 from benchwork.runner._rescore import score_run
 from benchwork.store import RunStore
 
@@ -90,6 +91,10 @@ class Run:
             "cached": totals["cached"],
             "warmup": sum(1 for r in self.records if r.warmup),
         }
+
+    def failures(self) -> list[TargetFailure]:
+        """Per target with failed calls: how many, the dominant error, and a hint at the cause."""
+        return diagnose(self.records)
 
     def __repr__(self) -> str:
         c = self.counts

@@ -186,12 +186,17 @@ class Session:
         self.progress.started = time.perf_counter()
         self._emit("run_started")
         client = Client(self.config.retry)
+        completed = False
         try:
             with frozen_heap():  # no full-heap GC pause inside a timed stream
                 await _all(
                     self._run_target(client, name, calls) for name, calls in self.plan.items()
                 )
-            self.status = "finished"
+            completed = True
+            measured = [r for r in self.records if not r.warmup]
+            # every call failed (a wrong api_base, an unknown provider, no server): not a success
+            ok = not measured or any(r.status == "ok" for r in measured)
+            self.status = "finished" if ok else "failed"
         except (asyncio.CancelledError, KeyboardInterrupt):
             self.status = "cancelled"  # _all has stopped every call; finished rows are kept
             raise
@@ -204,7 +209,7 @@ class Session:
             counts = self.counts()
             # a finished run's rows are exactly the journal's latest rows: build the frame once
             # from memory, for results.parquet and Run.results, not again from the journal
-            if self.status == "finished":
+            if completed:
                 self._frame = records_to_frame(self.records)
             try:
                 self._writer.finish(self.status, frame=self._frame, **counts)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from benchwork.errors import TargetError
 
@@ -47,6 +48,17 @@ OPENAI_COMPATIBLE: frozenset[str] = frozenset(
 #: Providers resolved without importing litellm (~4 s): base URL and key variable.
 _DEFAULTS = {"openai": ("https://api.openai.com/v1", "OPENAI_API_KEY")}
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _redacted_url(url: str) -> str:
+    """*url* for an error message, without userinfo or query (either may hold a key)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # unparseable: keep what precedes a query, and drop any userinfo
+        scheme, _, rest = url.split("?")[0].rpartition("://")
+        return f"{scheme}://{rest.rpartition('@')[2]}" if scheme else rest.rpartition("@")[2]
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def _check_number(
@@ -109,6 +121,17 @@ class Target:
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise TargetError(
                     f"target {self.name!r}: {text!r} must be a non-empty string, got {value!r}"
+                )
+        if self.api_base is not None:
+            try:
+                parts = urlsplit(self.api_base.strip())
+                host, _ = parts.hostname, parts.port  # .port raises on a bad port
+            except ValueError:
+                host, parts = None, urlsplit("")
+            if parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in host):
+                raise TargetError(
+                    f"target {self.name!r}: 'api_base' must be an http(s) URL with a host, "
+                    f"e.g. http://127.0.0.1:8000/v1; got {_redacted_url(self.api_base)!r}"
                 )
         if isinstance(self.concurrency, bool) or not isinstance(self.concurrency, int):
             raise TargetError(
