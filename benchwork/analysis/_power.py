@@ -169,7 +169,7 @@ def pair_power(
 
     Columns: keys and ``n_pairs``, ``diff`` (observed), ``sd_diff``, ``rho``, ``discordant``
     (0/1 scores with one row per case), ``power_method`` (``mcnemar`` | ``paired t``),
-    ``mde`` (at ``n_pairs``), ``effect`` (given, else the observed |diff|), ``n_needed``,
+    ``mde`` (at ``n_pairs``; null when nothing is detectable at that n), ``effect`` (given, else the observed |diff|), ``n_needed``,
     ``power_now`` (paired t only: power at n_pairs for ``effect``). ``alpha`` is per test:
     pass alpha / number of pairs for a Bonferroni-safe plan.
     """
@@ -204,7 +204,10 @@ def pair_power(
         return pl.DataFrame()
     return pl.DataFrame(rows, infer_schema_length=None).with_columns(
         pl.col("n_needed").cast(pl.Int64),
-        *[pl.col(c).cast(pl.Float64) for c in ("discordant", "mde", "power_now", "rho")],
+        *[
+            pl.col(c).cast(pl.Float64).fill_nan(None)
+            for c in ("discordant", "mde", "power_now", "rho")
+        ],
     )
 
 
@@ -221,7 +224,7 @@ def target_power(
 
     Columns: keys, ``n`` (scored rows), ``mean``, ``sd``, ``method`` (as the leaderboard),
     ``half_width`` (now: half the leaderboard interval's width), ``wanted_half_width``,
-    ``n_needed`` (rows, at today's repeats per case).
+    ``n_needed`` (rows, at today's repeats per case; null when the scores have no spread).
     """
     frame = measured(as_frame(data))
     col = resolve_metric(frame, metric)
@@ -248,8 +251,8 @@ def target_power(
     hw_now = (hi - lo) / 2.0
     needed: list[int | None] = []
     for i in range(out.height):
-        if half_width is None or np.isnan(hw_now[i]):
-            needed.append(None)
+        if half_width is None or np.isnan(hw_now[i]) or not s[i] > 0:
+            needed.append(None)  # no plan from a sample without spread (all 0s or all 1s)
         elif method[i] == "cluster":  # symmetric CLT-form interval: scales with 1/sqrt(n)
             needed.append(math.ceil(n[i] * (hw_now[i] / half_width) ** 2 - 1e-9))
         else:

@@ -131,3 +131,14 @@ def test_target_power_half_widths() -> None:
     assert (
         z * r["sd"] / math.sqrt(r["n_needed"]) <= 0.01 < z * r["sd"] / math.sqrt(r["n_needed"] - 1)
     )
+
+
+def test_degenerate_samples_give_null_not_zero_or_nan() -> None:
+    perfect = np.ones(24)
+    out = target_power(_frame(perfect, perfect), half_width=0.05)
+    assert out["n_needed"].null_count() == 2  # no spread: nothing to plan from
+    few = np.r_[np.ones(6), np.zeros(18)]  # a passes 6 cases b fails, they agree elsewhere
+    row = pair_power(_frame(few, np.zeros(24)), targets=["a", "b"]).row(0, named=True)
+    assert row["discordant"] == pytest.approx(0.25)
+    assert row["mde"] is None  # 24 cases with 25 % discordant cannot reach 80 % power
+    assert mcnemar_power(24, 0.25, 0.25) < 0.8
