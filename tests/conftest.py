@@ -28,3 +28,15 @@ def timing_sim() -> Iterator[object]:
     ]
     with SimProcess(models) as sim:
         yield sim
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "local_model: needs the real local model (.ci/local_model.sh); runs last"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``local_model`` run last (notebooks included), so the background build
+    that ``.ci/run`` starts has the whole rest of the run to finish before they wait on it."""
+    items.sort(key=lambda item: item.get_closest_marker("local_model") is not None)

@@ -9,29 +9,37 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import polars as pl
 
 from benchwork.client._converse import DEFAULT_MAX_TURNS, MockTools
 from benchwork.client._errors import CallError
 from benchwork.client._http import HttpPath
 from benchwork.client._stream import StreamResult, percentile
+from benchwork.client._tiers import TIER_COLUMNS, parse_tiers, run_tiers, summarize_tiers
 from benchwork.client._tokens import TokenCounter
 from benchwork.client._via_litellm import LitellmPath
 from benchwork.results import CallRecord, clean_text
-from benchwork.target import Prices, ResolvedTarget, call_cost
+from benchwork.target import Prices, ResolvedTarget, Target, call_cost
 
 __all__ = [
     "DEFAULT_MAX_TURNS",
+    "TIER_COLUMNS",
     "CallError",
     "CallRequest",
     "Client",
     "MockTools",
     "RetryPolicy",
     "StreamResult",
+    "context_tiers",
+    "context_tiers_sync",
+    "parse_tiers",
     "percentile",
+    "summarize_tiers",
 ]
 
 
@@ -223,3 +231,44 @@ class Client:
             rec.prefill_tps = rec.input_tokens / rec.ttft_s
         rec.cost_usd = call_cost(prices, rec.input_tokens, rec.output_tokens)
         return rec
+
+
+async def context_tiers(
+    target: Target,
+    tiers: Sequence[int] = (1_000, 4_000, 16_000),
+    *,
+    repeats: int = 3,
+    max_tokens: int = 16,
+    window: int | None = None,
+    shared_prefix: bool = False,
+) -> pl.DataFrame:
+    """The same model at growing prompt sizes: one row per call with TTFT and prefill tok/s.
+
+    Prompts are exactly ``tier`` tokens by the server's own tokenizer where it has one (else
+    approximate, with a note); each has its own filler, so no call hits a prefix cache unless
+    ``shared_prefix``; tiers past the context window are skipped with a note. See
+    ``benchwork.client._tiers``; ``summarize_tiers`` gives one line per tier.
+    """
+    client = Client()
+    try:
+        return await run_tiers(
+            client,
+            CallRequest,
+            target,
+            tiers,
+            repeats=repeats,
+            max_tokens=max_tokens,
+            window=window,
+            shared_prefix=shared_prefix,
+        )
+    finally:
+        await client.close()
+
+
+def context_tiers_sync(
+    target: Target, tiers: Sequence[int] = (1_000, 4_000, 16_000), **kw: Any
+) -> pl.DataFrame:
+    """``context_tiers`` from synchronous code (a script, or a notebook cell)."""
+    from benchwork._util.sync import run_blocking
+
+    return run_blocking(lambda: context_tiers(target, tiers, **kw))

@@ -23,6 +23,12 @@ _perf = time.perf_counter
 _loads = orjson.loads  # ~3x faster than json.loads on stream chunks (the hot path)
 
 
+def endpoint(api_base: str, path: str) -> str:
+    """``{api_base}/{path}``, keeping a query string (Azure-style ``?api-version=``) at the end."""
+    base, sep, query = api_base.partition("?")
+    return f"{base.rstrip('/')}/{path}" + (f"?{query}" if sep else "")
+
+
 class HttpPath:
     """Streams ``POST {api_base}/chat/completions`` and times every chunk."""
 
@@ -78,8 +84,12 @@ class HttpPath:
         headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
+        extra = body.get("extra_headers")
+        if extra:  # litellm's name for them: request headers, never a field of the JSON body
+            headers.update({str(k): str(v) for k, v in extra.items()})
+            body = {k: v for k, v in body.items() if k != "extra_headers"}
         payload = orjson.dumps(body)
-        url = f"{api_base}/chat/completions"
+        url = endpoint(api_base, "chat/completions")
         result = StreamResult(t0=_perf())
         try:
             async with session.post(url, data=payload, headers=headers) as resp:

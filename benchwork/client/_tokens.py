@@ -11,7 +11,9 @@ output tokens
   ``chunks``      one token per content chunk, where the server is known to stream that way
                   (llama.cpp, llama-cpp-python) or was seen to (a ``length`` finish whose chunk
                   count equals ``max_tokens``, from a real call or one short streamed probe);
-  ``tokenize``    the server's tokenizer on the output text (asked once per distinct text);
+  ``tokenize``    the server's tokenizer on the output text (asked once per distinct text;
+                  plus the stop string, when one ended the reply: the server counts the
+                  token that completed it, which no chunk carries);
   ``litellm``     litellm's tokenizer: a guess, flagged ``tokens_estimated``.
 
 input tokens (the chat template counts: that is what the model reads)
@@ -99,11 +101,8 @@ class TokenCounter:
             return
         body = req.body()
         resolved = req.resolved
-        server: _Server | None = None
-        key = None
-        if resolved.lean and resolved.api_base:
-            key = (resolved.api_base, resolved.model_name)
-            server = await self._server(key, resolved.api_key())
+        key = _key(req)
+        server = None if key is None else await self._server(key, resolved.api_key())
         self._learn_from(result, body, server)
         if result.output_tokens is None:
             await self._fill_output(req, body, result, server, key)
@@ -111,6 +110,35 @@ class TokenCounter:
             await self._fill_input(req, body, result, server, key)
         if result.input_tokens is None or result.output_tokens is None:
             _litellm_counts(req, result)
+
+    # ----------------------------------------------------------------- public helpers
+    async def server_kind(self, req: CallRequest) -> str | None:
+        """Which tokenizer endpoint the target's server offers (None: none, or not lean)."""
+        key = _key(req)
+        return None if key is None else (await self._server(key, req.resolved.api_key())).kind
+
+    async def text_tokens(self, req: CallRequest, text: str) -> int | None:
+        """Tokens of ``text`` alone (no BOS, no template) by the server's tokenizer, cached."""
+        key = _key(req)
+        if key is None:
+            return None
+        server = await self._server(key, req.resolved.api_key())
+        return None if server.kind is None else await self._count_text(key, server, text, req)
+
+    async def prompt_tokens(self, req: CallRequest) -> tuple[int, str] | None:
+        """``req``'s input tokens as the server counts them (template included) and the source.
+
+        A ``probe`` sends the conversation once: a server with a prompt cache then holds it.
+        """
+        key = _key(req)
+        if key is None:
+            return None
+        server = await self._server(key, req.resolved.api_key())
+        result = StreamResult(t0=0.0)
+        await self._fill_input(req, req.body(), result, server, key)
+        if result.input_tokens is None or result.input_source is None:
+            return None
+        return result.input_tokens, result.input_source
 
     # ----------------------------------------------------------------- output
     async def _fill_output(
@@ -125,7 +153,10 @@ class TokenCounter:
         if result.finish_reason == "length" and cap is not None:
             result.output_tokens, result.output_source = cap, "max_tokens"
             return
-        plain = not result.tool_calls and not result.reasoning_chars
+        # a stop string ends the reply inside a token the server counts but never streams
+        # (llama-cpp-python: 10 tokens, 9 chunks), so chunks undercount by about one there
+        stops = _stops(body) if result.finish_reason == "stop" else []
+        plain = not result.tool_calls and not result.reasoning_chars and not stops
         if server is not None and key is not None and plain and body.get("stream"):
             if server.one_per_chunk is None:
                 await self._detect_chunks(req, body, server, key)
@@ -134,7 +165,8 @@ class TokenCounter:
                 return
         if server is not None and server.kind is not None and key is not None:
             if not result.reasoning_chars:
-                n = await self._count_text(key, server, result.output_text_for_count, req)
+                text = result.output_text_for_count + (stops[0] if len(stops) == 1 else "")
+                n = await self._count_text(key, server, text, req)
                 if n is not None:
                     result.output_tokens, result.output_source = n, "tokenize"
 
@@ -333,6 +365,18 @@ class TokenCounter:
             while len(self._counts) > _CACHE_SIZE:
                 self._counts.popitem(last=False)
         return found
+
+
+def _stops(body: dict[str, Any]) -> list[str]:
+    stop = body.get("stop")
+    if isinstance(stop, str):
+        return [stop] if stop else []
+    return [x for x in stop if isinstance(x, str) and x] if isinstance(stop, list) else []
+
+
+def _key(req: CallRequest) -> tuple[str, str] | None:
+    resolved = req.resolved
+    return (resolved.api_base, resolved.model_name) if resolved.lean and resolved.api_base else None
 
 
 def _int(got: Any, field: str) -> int | None:
