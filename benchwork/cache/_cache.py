@@ -29,6 +29,7 @@ import diskcache
 import diskcache.core
 
 from benchwork._util.redact import Redactor
+from benchwork.cache._flight import Lease, claim_key
 from benchwork.cache._key import (
     key_for_components,
 )
@@ -356,6 +357,18 @@ class CallCache:
             if key not in keys:
                 keys.append(key)
                 self._index.set(ikey, json.dumps(keys))
+
+    async def claim(self, key: str) -> tuple[dict[str, Any] | None, Lease | None]:
+        """Single-flight across processes, for a call that missed.
+
+        ``(record, None)``: another process stored ``key`` meanwhile (this waited for it, off
+        the event loop's back): use it as a hit. ``(None, lease)``: make the call, store it,
+        then ``lease.release()`` (also when it failed; a dead process's lease frees itself).
+        ``(None, None)``: no coordination possible (the cache stepped aside): just call.
+        """
+        if self.problem is not None or not key.isalnum():
+            return None, None
+        return await claim_key(self._dir / "flight", key, self.get, self.__contains__)
 
     def __contains__(self, key: object) -> bool:
         """Whether ``key`` is stored (no value read: a damaged entry still counts as present)."""

@@ -280,7 +280,9 @@ class Session:
         """Make one call over the network (no cache lookup: done by the caller) and finish it.
 
         Single-flight: when an identical call (same cache key) is already in flight, wait for
-        its answer and take it as a cache hit instead of paying again.
+        its answer and take it as a cache hit instead of paying again; in mode 'use' also
+        across processes sharing the cache folder (``CallCache.claim``: two kernels running
+        one suite on an empty cache pay for each call once).
         """
         req = pc.request
         key = (req.cache_key or "") if pc.components is not None else ""
@@ -292,24 +294,39 @@ class Session:
                 return
             shared = self.policy.join(key)  # the leader failed: lead our own attempt
         record: CallRecord | None = None
+        lease = None  # across processes: the right to call this key (another kernel may be)
         try:
-            async with sem:
-                await pacer.wait()
-                self._emit(
-                    "call_started",
-                    case_id=req.case_id,
-                    target=req.resolved.target.name,
-                    repeat=req.repeat,
-                )
-                if pc.mock is not None:  # a tool conversation: one record for all its turns
-                    record = await client.converse(req, pc.mock, prices, on_retry=self._on_retry)
-                else:
-                    record = await client.call(req, prices, on_retry=self._on_retry)
+            cache = self.cache  # (an empty CallCache is falsy: compare with None)
+            if shared is None and key and cache is not None and self.policy.mode == "use":
+                hit, lease = await cache.claim(key)
+                if hit is not None:  # another process paid for it meanwhile
+                    record = self._relabel(pc, hit)
+            if record is None:
+                async with sem:
+                    await pacer.wait()
+                    self._emit(
+                        "call_started",
+                        case_id=req.case_id,
+                        target=req.resolved.target.name,
+                        repeat=req.repeat,
+                    )
+                    if pc.mock is not None:  # a tool conversation: one record for all its turns
+                        record = await client.converse(
+                            req, pc.mock, prices, on_retry=self._on_retry
+                        )
+                    else:
+                        record = await client.call(req, prices, on_retry=self._on_retry)
         finally:
             if shared is None:
                 self.policy.land(key, record.to_dict() if record is not None else None)
+            if record is None and lease is not None:
+                lease.release()
         assert record is not None  # set unless the call raised (then the finally re-raises)
-        await self._finish(pc, record)
+        try:
+            await self._finish(pc, record)
+        finally:
+            if lease is not None:  # the answer is stored now (or was not storable)
+                lease.release()
 
     def _from_cache(self, pc: PlannedCall) -> CallRecord | None:
         if pc.request.warmup:
