@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from benchwork._util.canonical import canonical_json
+from benchwork._util.redact import safe_url
 
 __all__ = [
     "KEY_VERSION",
@@ -66,6 +67,8 @@ def normalize_api_base(url: str | None) -> str | None:
         return None
     if "://" not in url:  # "localhost:8000/v1": no scheme to parse, only trim
         return url.rstrip("/") or None
+    # a credential in the URL (user:key@, ?api-key=) is never part of a key
+    url = safe_url(url, mark=False) or url
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()

@@ -18,7 +18,7 @@ import polars as pl
 from benchwork._util.sync import run_blocking
 from benchwork.cache import CacheMode, CallCache
 from benchwork.client import RetryPolicy
-from benchwork.errors import StoreError
+from benchwork.errors import BenchworkError, StoreError
 from benchwork.results import records_to_frame
 from benchwork.runner._events import Progress, Subscriber
 from benchwork.runner._progress import attach_progress
@@ -262,11 +262,28 @@ def _resume_session(
     cache_dir: Any,
     retry_errors: bool,
     scorers: Sequence[Any] | None,
+    targets: TargetsArg | None = None,
 ) -> Session:
     store = RunStore(home)
     manifest = store.manifest(run_id)
     suite = Suite.from_dict(store.suite(run_id), source=f"run {run_id}")
-    targets = [Target.from_dict(t) for t in store.targets(run_id)]  # checked: StoreError
+    stored = [Target.from_dict(t) for t in store.targets(run_id)]  # checked: StoreError
+    if targets is not None:
+        targets = coerce_targets(targets)
+        if sorted(str(t.name) for t in targets) != sorted(str(t.name) for t in stored):
+            raise BenchworkError(
+                f"run {run_id!r}: resume's targets must have the run's target names "
+                f"{sorted(str(t.name) for t in stored)}"
+            )
+    else:
+        masked = [str(t.name) for t in stored if t.holds_masked_secret]
+        if masked:
+            raise BenchworkError(
+                f"run {run_id!r}: target(s) {masked} had a key in api_base or extra_headers, "
+                "which is never stored: pass the targets again (resume(..., targets=[...])), "
+                "or keep keys in api_key_env / a .env file"
+            )
+        targets = stored
     cfg = manifest.get("config") or {}
     if not isinstance(cfg, dict):
         raise StoreError(
@@ -299,11 +316,13 @@ async def resume(
     cache_dir: CallCache | str | Path | None = None,
     retry_errors: bool = False,
     scorers: Sequence[ScorerSpec] | None = None,
+    targets: TargetsArg | None = None,
     progress: bool = True,
 ) -> Run:
     """Re-plan a run and make only the calls missing from its journal (``retry_errors``:
-    also redo the calls that failed). ``scorers`` replace the stored ones."""
-    session = _resume_session(run_id, home, cache_dir, retry_errors, scorers)
+    also redo the calls that failed). ``scorers`` replace the stored ones; ``targets`` (same
+    names) replace the stored ones, e.g. when a key lived in api_base and was not stored."""
+    session = _resume_session(run_id, home, cache_dir, retry_errors, scorers, targets)
     if progress:
         attach_progress(session.bus)
     return await session.execute()
@@ -316,6 +335,7 @@ def resume_sync(
     cache_dir: CallCache | str | Path | None = None,
     retry_errors: bool = False,
     scorers: Sequence[ScorerSpec] | None = None,
+    targets: TargetsArg | None = None,
     progress: bool = True,
 ) -> Run:
     """Blocking ``resume``: finish an interrupted run without re-paying finished calls."""
@@ -326,6 +346,7 @@ def resume_sync(
             cache_dir=cache_dir,
             retry_errors=retry_errors,
             scorers=scorers,
+            targets=targets,
             progress=progress,
         )
     )

@@ -62,6 +62,9 @@ class Session:
         self.suite, self.targets, self.config = suite, targets, config
         self.resolved: list[ResolvedTarget] = [t.resolve() for t in targets]
         self.redactor = Redactor.from_env_names(r.key_env for r in self.resolved if r.key_env)
+        for t in targets:  # keys in api_base (userinfo, query) or in extra_headers
+            for secret in t.secrets():
+                self.redactor.add(secret)
         self.run_id = run_id or new_run_id()
         self.bus = EventBus()
         self.progress = Progress()

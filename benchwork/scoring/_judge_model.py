@@ -180,6 +180,8 @@ class JudgeModel:
 
             env = self.target.api_key_env
             redactor = Redactor.from_env_names([env] if env else [])
+            for secret in self.target.secrets():
+                redactor.add(secret)
             cache = (
                 None if self.cache_mode == "off" else CallCache(self._cache_dir, redactor=redactor)
             )
@@ -274,10 +276,14 @@ class JudgeModel:
         try:
             return await self._ask(reply, messages, read, correction, case_id)
         finally:  # a provider may echo the key in an error: never let it reach a score
-            if reply.error and self.target.api_key_env:
+            if reply.error:  # a key echoed back (env, .env, api_base or extra_headers)
                 from benchwork._util.redact import Redactor
 
-                reply.error = Redactor.from_env_names([self.target.api_key_env]).scrub(reply.error)
+                names = [self.target.api_key_env] if self.target.api_key_env else []
+                redactor = Redactor.from_env_names(names)
+                for secret in self.target.secrets():
+                    redactor.add(secret)
+                reply.error = redactor.scrub(reply.error)
 
     async def _ask(
         self,

@@ -7,7 +7,6 @@ never the key itself, so targets can be saved in manifests and reports safely.
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
@@ -15,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from benchwork._util.env import getenv
+from benchwork._util.redact import MASK, header_secrets, safe_headers, safe_url, url_secrets
 from benchwork.errors import TargetError
 
 __all__ = ["OPENAI_COMPATIBLE", "ResolvedTarget", "Target", "load_targets"]
@@ -146,8 +147,27 @@ class Target:
             _check_number(self.name, price, getattr(self, price), positive=False, optional=True)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain dict for manifests; holds no secret (only the key variable's name)."""
-        return asdict(self)
+        """Plain dict for manifests; holds no secret: only the key variable's name, and
+        ``api_base``/``extra_headers`` with any credential in them replaced by ``***``."""
+        out = asdict(self)
+        out["api_base"] = safe_url(self.api_base)
+        if "extra_headers" in self.params:
+            out["params"]["extra_headers"] = safe_headers(self.params["extra_headers"])
+        return out
+
+    def secrets(self) -> list[str]:
+        """Credentials this target carries outside ``api_key_env`` (userinfo or a key in
+        ``api_base``'s query, secret-named ``extra_headers``): masked wherever benchwork writes."""
+        return [*url_secrets(self.api_base), *header_secrets(self.params.get("extra_headers"))]
+
+    @property
+    def holds_masked_secret(self) -> bool:
+        """True for a target read back from a manifest whose credentials were masked."""
+        headers = self.params.get("extra_headers")
+        masked_header = isinstance(headers, dict) and MASK in headers.values()
+        return masked_header or (
+            self.api_base is not None and (MASK in self.api_base or "%2A%2A%2A" in self.api_base)
+        )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str | None = None) -> Target:
@@ -225,8 +245,8 @@ class ResolvedTarget:
     lean: bool
 
     def api_key(self) -> str | None:
-        """Read the key from the environment at call time; it is never stored."""
-        return os.environ.get(self.key_env) if self.key_env else None
+        """Read the key at call time (environment, then ``./.env``); it is never stored."""
+        return getenv(self.key_env) if self.key_env else None
 
 
 def _litellm_provider_info(model: str) -> dict[str, Any]:
@@ -241,7 +261,7 @@ def _litellm_provider_info(model: str) -> dict[str, Any]:
         raise TargetError(f"model {model!r}: litellm cannot resolve its provider ({exc})") from None
     try:
         missing = litellm.validate_environment(model).get("missing_keys") or []
-        present = [k for k in _known_key_names(out.get("provider")) if os.environ.get(k)]
+        present = [k for k in _known_key_names(out.get("provider")) if getenv(k)]
         out["key_env"] = (present or missing or [None])[0]
     except Exception:
         pass
