@@ -75,7 +75,8 @@ def test_scores_match_mcnemar_and_flips() -> None:
         )
         table = np.array([[0, improvements], [regressions, 0]])
         assert r["test"] == "mcnemar"
-        assert r["p_value"] == pytest.approx(mcnemar(table, exact=True).pvalue, rel=1e-10)
+        ref: Any = mcnemar(table, exact=True)
+        assert r["p_value"] == pytest.approx(ref.pvalue, rel=1e-10)
         assert (r["regressions"], r["improvements"]) == (regressions, improvements)
         assert r["diff"] == pytest.approx(c.mean() - b.mean())
         f = flips(base, cand).filter(pl.col("target") == target)
@@ -93,13 +94,15 @@ def test_speed_delta_wilcoxon_verdict_and_holm_per_metric() -> None:
     r = out.filter((pl.col("target") == "x") & (pl.col("metric") == "ttft_s")).row(0, named=True)
     b = base.filter(pl.col("target") == "x")["ttft_s"].to_numpy()
     c = cand.filter(pl.col("target") == "x")["ttft_s"].to_numpy()
-    assert r["p_value"] == pytest.approx(stats.wilcoxon(c, b).pvalue, rel=1e-9)
+    ref: Any = stats.wilcoxon(c, b)
+    assert r["p_value"] == pytest.approx(ref.pvalue, rel=1e-9)
     ci = stats.ttest_rel(c, b).confidence_interval(0.95)
     assert (r["diff_lo"], r["diff_hi"]) == pytest.approx((ci.low, ci.high), rel=1e-9)
     assert r["verdict"] == "worse"  # slower TTFT is worse even though the difference is positive
     for metric in ("score_exact", "ttft_s"):
         sub = out.filter(pl.col("metric") == metric)
-        assert np.allclose(sub["p_holm"], multipletests(sub["p_value"], method="holm")[1])
+        holm: Any = multipletests(sub["p_value"].to_numpy(), method="holm")[1]
+        assert np.allclose(sub["p_holm"].to_numpy(), holm)
 
 
 def test_match_by_suite_hash_or_shared_cases() -> None:
@@ -147,7 +150,8 @@ def test_cli_compare_table_json_and_fail_on_worse(tmp_path: Any, capsys: Any) ->
     assert main(["compare", *ids, "--home", home, "--json", "--metric", "exact"]) == 0
     (row,) = json.loads(capsys.readouterr().out)["rows"]
     assert (row["regressions"], row["improvements"]) == (10, 0)
-    assert row["p_value"] == pytest.approx(mcnemar([[2, 0], [10, 0]], exact=True).pvalue)
+    ref: Any = mcnemar([[2, 0], [10, 0]], exact=True)
+    assert row["p_value"] == pytest.approx(ref.pvalue)
     assert row["verdict"] == "worse" and row["match"].startswith("same suite")
     assert main(["compare", *ids, "--home", home, "--metric", "exact", "--fail-on-worse"]) == 1
     text = capsys.readouterr().out

@@ -43,7 +43,7 @@ def results(
 
 def test_summary_scores_carry_n_unscored_and_wilson_interval() -> None:
     rng = np.random.default_rng(0)
-    good = [float(v) for v in rng.random(40) < 0.7]
+    good: list[float | None] = [float(v) for v in rng.random(40) < 0.7]
     partial: list[float | None] = [None] * 5 + [float(v) for v in rng.random(35) < 0.4]
     s = summarize(results({"good": good, "partial": partial}, errors={"partial": 5}))
     row = {r["target"]: r for r in s.iter_rows(named=True)}

@@ -54,12 +54,14 @@ def test_per_run_values_and_baseline_match_references() -> None:
     assert row["value"] == pytest.approx(own.mean())
     assert (row["lo"], row["hi"]) == pytest.approx((lo, hi), abs=1e-12)
     # prior runs within 5 days: runs 25..39 (every 8 h: 15 runs), never the run itself
-    prior = [
-        df.filter((pl.col("target") == "t0") & (pl.col("run_id") == f"r{i:04d}"))[
-            "score_exact"
-        ].mean()
-        for i in range(25, 40)
-    ]
+    prior = np.array(
+        [
+            df.filter((pl.col("target") == "t0") & (pl.col("run_id") == f"r{i:04d}"))["score_exact"]
+            .to_numpy()
+            .mean()
+            for i in range(25, 40)
+        ]
+    )
     assert row["baseline_runs"] == 15 and row["baseline"] == pytest.approx(np.mean(prior))
     k, s = len(prior), np.std(prior, ddof=1)
     t_stat = (row["value"] - np.mean(prior)) / (s * np.sqrt(1 + 1 / k))
