@@ -279,7 +279,7 @@ class CallCache:
         """The whole stored entry: ``record``, ``components``, ``case_id``, ``target``, ``created``."""
         return self._read(key)
 
-    def _read(self, key: str) -> dict[str, Any] | None:
+    def _read(self, key: str, *, count_bad: bool = True) -> dict[str, Any] | None:
         if self.problem is not None:
             return None
         try:
@@ -290,8 +290,14 @@ class CallCache:
         except _STORAGE_ERRORS as exc:
             self._step_aside(exc, "reading")
         except ValueError as exc:  # bad JSON, wrong types, a pickle, bad UTF-8 in a value file
-            self._bad_entry(key, exc)
+            if count_bad:
+                self._bad_entry(key, exc)
         return None
+
+    def _recheck(self, key: str) -> dict[str, Any] | None:
+        """``get`` for a key that already missed: a damaged entry is not counted again."""
+        entry = self._read(key, count_bad=False)
+        return None if entry is None else entry["record"]
 
     def put(
         self,
@@ -368,7 +374,7 @@ class CallCache:
         """
         if self.problem is not None or not key.isalnum():
             return None, None
-        return await claim_key(self._dir / "flight", key, self.get, self.__contains__)
+        return await claim_key(self._dir / "flight", key, self._recheck, self.__contains__)
 
     def __contains__(self, key: object) -> bool:
         """Whether ``key`` is stored (no value read: a damaged entry still counts as present)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -254,3 +255,19 @@ def _named_suite(n: int) -> bw.Suite:
     return bw.Suite(
         name="full", cases=[bw.Case(id=f"c{i:02d}", input=f"question {i}") for i in range(n)]
     )
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only folders anyway")
+def test_read_only_cache_folder(sim, tmp_path):
+    cache_dir = _filled_cache(sim, tmp_path, "cache")
+    for path in [cache_dir, *cache_dir.rglob("*")]:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    try:
+        run, messages = _run(sim, tmp_path / "runs", cache_dir)
+    finally:
+        for path in [cache_dir, *cache_dir.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    _assert_complete(run)
+    # the answers it holds are still hits, or the cache was set aside with one warning
+    assert int(run.results["cached"].sum()) + len(sim.requests) == N
+    assert len(_about(messages, cache_dir)) <= 1
