@@ -6,6 +6,7 @@ Specs are resolved by ``get_scorer``: a registered name (``"exact"``), a dict
 """
 
 from benchwork.scoring._apply import score_record, score_records
+from benchwork.scoring._check import check_cases
 from benchwork.scoring._fuzzy import Fuzzy
 from benchwork.scoring._json import JsonSchema, JsonValid
 from benchwork.scoring._judge import Judge, JudgeReference, SelfGradingWarning
@@ -47,6 +48,7 @@ __all__ = [
     "StartsWith",
     "ToolArgs",
     "ToolSelection",
+    "check_cases",
     "extract_number",
     "find_number",
     "fleiss_kappa",

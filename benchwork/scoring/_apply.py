@@ -2,6 +2,12 @@
 
 Each result is stored as ``record.scores[name] = score.to_dict()``; failed calls and scorers
 that raise give error scores instead of stopping the run.
+
+Scoring never blocks the event loop for long: a built-in scorer that can be slow (``regex``,
+``json_schema``; any built-in on an output over ``OFFLOAD_CHARS``) runs in a worker thread,
+and one that takes longer than ``time_limit_s`` gives that row an error score saying so.
+Async scorers (judges) are awaited, at most ``concurrency`` at once; custom synchronous
+scorers run as they are (make a slow one async, or use ``asyncio.to_thread`` in it).
 """
 
 from __future__ import annotations
@@ -13,12 +19,21 @@ from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from typing import Any
 
 from benchwork.scoring._registry import resolve_scorers
-from benchwork.scoring._score import Score, Scorer, ScorerSpec, _failed_call, case_field
+from benchwork.scoring._score import (
+    OFFLOAD_CHARS,
+    Score,
+    Scorer,
+    ScorerSpec,
+    _failed_call,
+    case_field,
+)
 
-__all__ = ["DEFAULT_CONCURRENCY", "score_record", "score_records"]
+__all__ = ["DEFAULT_CONCURRENCY", "TIME_LIMIT_S", "score_record", "score_records"]
 
 #: Default number of async scorers (LLM judges, embeddings) in flight at once.
 DEFAULT_CONCURRENCY = 8
+#: A scorer running in a worker thread is given up after this many seconds (an error score).
+TIME_LIMIT_S = 30.0
 
 
 def _to_score(result: Any) -> Score:
@@ -45,23 +60,60 @@ def _store(record: Any, name: str, score: Score) -> None:
     record.scores[name] = score.to_dict()
 
 
+def _size(record: Any) -> int:
+    return sum(
+        len(v)
+        for v in (getattr(record, "output_text", None), getattr(record, "tool_calls", None))
+        if isinstance(v, str | bytes)
+    )
+
+
+def _in_thread(s: Scorer, record: Any) -> bool:
+    offload = getattr(s, "offload", None)
+    return offload == "always" or (offload == "large" and _size(record) > OFFLOAD_CHARS)
+
+
+async def _threaded(s: Scorer, case: Any, record: Any, limit: float) -> Score:
+    def call() -> Score:  # exceptions become scores here: a TimeoutError below is the limit's
+        try:
+            return _to_score(s(case, record))
+        except Exception as e:
+            return _exc_score(e)
+
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(call), limit)
+    except TimeoutError:
+        return Score.error(
+            f"{s.name}: gave up after {limit:g} s on this output (time limit of a scorer)"
+        )
+
+
 async def _score_pairs(
-    pairs: Iterable[tuple[Any, Any]], scorers: list[Scorer], concurrency: int
+    pairs: Iterable[tuple[Any, Any]],
+    scorers: list[Scorer],
+    concurrency: int,
+    time_limit_s: float = TIME_LIMIT_S,
 ) -> None:
-    # Sync scorers run inline (cheap); awaitables are queued and drained by ``concurrency``
-    # workers, so at most that many async scorers (judges, embeddings) are in flight.
+    # Cheap sync scorers run inline; slow ones (see ``_in_thread``) and async ones are queued
+    # and drained by ``concurrency`` workers, so at most that many are in flight.
     pending: deque[tuple[Any, str, Awaitable[Any]]] = deque()
+    queued: dict[int, Any] = {}  # records with a score still to come, by id
     for case, record in pairs:
         for s in scorers:
             if case is _NO_CASE:
                 score = Score.error(f"no case with id {record.case_id!r} among the given cases")
             elif getattr(record, "status", "ok") != "ok":
                 score = _failed_call(record)
+            elif _in_thread(s, record):
+                pending.append((record, s.name, _threaded(s, case, record, time_limit_s)))
+                queued[id(record)] = record
+                continue
             else:
                 try:
                     result = s(case, record)
                     if inspect.isawaitable(result):
                         pending.append((record, s.name, result))
+                        queued[id(record)] = record
                         continue
                     score = _to_score(result)
                 except Exception as e:
@@ -84,6 +136,11 @@ async def _score_pairs(
         for _, _, awaitable in pending:
             if inspect.iscoroutine(awaitable):
                 awaitable.close()
+        names = [s.name for s in scorers]
+        for record in queued.values():  # scores in the scorers' order, however they finished
+            if record.scores:
+                first = {n: record.scores[n] for n in names if n in record.scores}
+                record.scores = {**first, **record.scores}
 
 
 _NO_CASE = object()
@@ -95,9 +152,10 @@ async def score_record(
     scorers: ScorerSpec | Sequence[ScorerSpec],
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
+    time_limit_s: float = TIME_LIMIT_S,
 ) -> Any:
     """Score one record against its case; sets ``record.scores[name]`` and returns the record."""
-    await _score_pairs([(case, record)], resolve_scorers(scorers), concurrency)
+    await _score_pairs([(case, record)], resolve_scorers(scorers), concurrency, time_limit_s)
     return record
 
 
@@ -107,12 +165,13 @@ async def score_records(
     scorers: ScorerSpec | Sequence[ScorerSpec],
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
+    time_limit_s: float = TIME_LIMIT_S,
 ) -> list[Any]:
     """Score every record (warm-ups too) with every scorer; returns the same, mutated records.
 
     Failed calls get ``Score(None, "error", ...)`` without running the scorer; a scorer that
     raises gives an error score instead of stopping the run; at most ``concurrency`` async
-    scorers run at once.
+    or threaded scorers run at once, and a threaded one is given up after ``time_limit_s``.
     """
     resolved = resolve_scorers(scorers)
     if isinstance(cases, Mapping):
@@ -120,5 +179,5 @@ async def score_records(
     else:
         by_id = {str(case_field(c, "id")): c for c in cases}
     pairs = ((by_id.get(r.case_id, _NO_CASE), r) for r in records)
-    await _score_pairs(pairs, resolved, concurrency)
+    await _score_pairs(pairs, resolved, concurrency, time_limit_s)
     return records

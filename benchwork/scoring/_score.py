@@ -7,15 +7,18 @@ A scorer is any object with a ``name`` and ``__call__(case, record)`` returning 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, TypeAlias, runtime_checkable
 
-from benchwork.errors import BenchworkError
+from benchwork.errors import BenchworkError, SuiteError
 
 __all__ = [
     "NO_EXPECTED",
+    "OFFLOAD_CHARS",
+    "REGEX_TIMEOUT_S",
     "AsyncBaseScorer",
     "BaseScorer",
     "Score",
@@ -23,10 +26,43 @@ __all__ = [
     "ScorerSpec",
     "as_text",
     "case_field",
+    "case_label",
     "clip",
+    "compile_regex",
     "expected_texts",
     "fmt_number",
+    "regex_search",
+    "regex_timeout",
 ]
+
+#: One regex search (the regex scorer, JSON Schema patterns) gives up after this many seconds.
+REGEX_TIMEOUT_S = 2.0
+#: Built-in scorers score outputs longer than this in a worker thread, off the event loop.
+OFFLOAD_CHARS = 20_000
+
+
+@functools.lru_cache(maxsize=512)
+def compile_regex(pattern: str, flags: int = 0) -> Any:
+    """``regex.compile`` (the ``regex`` package: its searches take a ``timeout``), cached."""
+    import regex
+
+    return regex.compile(pattern, flags)
+
+
+def regex_search(pattern: str, text: str, flags: int = 0, timeout: float | None = None) -> Any:
+    """``search`` with a time limit: raises ``TimeoutError`` after ``timeout`` seconds
+    (default ``REGEX_TIMEOUT_S``).
+
+    The regex engine releases the GIL while it matches, so a slow search in a worker thread
+    leaves the event loop free.
+    """
+    limit = REGEX_TIMEOUT_S if timeout is None else timeout
+    return compile_regex(pattern, flags).search(text, timeout=limit)
+
+
+def regex_timeout() -> float:
+    """The current default time limit of one regex search (``REGEX_TIMEOUT_S``)."""
+    return REGEX_TIMEOUT_S
 
 
 def _safe(text: str | None) -> str | None:
@@ -121,6 +157,11 @@ def case_field(case: Any, name: str, default: Any = None) -> Any:
     return getattr(case, name, default)
 
 
+def case_label(case: Any) -> str:
+    """The case's id as text, for messages."""
+    return str(case_field(case, "id", "?"))
+
+
 def as_text(value: Any) -> str:
     """Output text as ``str``: None → "", bytes decoded leniently."""
     if value is None:
@@ -173,6 +214,10 @@ class BaseScorer:
 
     default_name: ClassVar[str] = "scorer"
     needs_expected: ClassVar[bool] = True
+    #: Where scoring runs: "large" = in a worker thread when the output is longer than
+    #: ``OFFLOAD_CHARS``; "always" = always in a worker thread (regexes can be slow on short
+    #: outputs); either way with the time limit of ``score_records``.
+    offload: ClassVar[str] = "large"
 
     def __init__(self, *, name: str | None = None, expected: Any = None) -> None:
         self.name = name or self.default_name
@@ -181,6 +226,35 @@ class BaseScorer:
     def expected_for(self, case: Any) -> Any:
         """The ``expected=`` override, else ``case.expected``."""
         return self.expected if self.expected is not None else case_field(case, "expected")
+
+    # -- checked before any call (``check_cases``) ------------------------------------------
+    def check(self, case: Any) -> None:
+        """Raise a ``SuiteError`` naming the case and field when this scorer could never score
+        the case (e.g. an invalid regex in ``expected``), so a run fails before any call
+        instead of giving every row a null score. The default checks ``expected``."""
+        if not self.needs_expected:
+            return
+        expected = self.expected_for(case)
+        if expected is None or expected == []:
+            return  # scored as "skipped", with that reason
+        field = "expected" if self.expected is None else f"scorer {self.name!r} option 'expected'"
+        self.field_error(case, field, self.check_expected, expected, case)
+
+    def check_expected(self, expected: Any, case: Any) -> None:
+        """Raise a BenchworkError if ``expected`` cannot be used (default: text or numbers)."""
+        expected_texts(expected, self.name)
+
+    @staticmethod
+    def field_error(case: Any, field: str, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)``; a BenchworkError becomes a SuiteError naming the case and field."""
+        try:
+            fn(*args)
+        except SuiteError:
+            raise
+        except BenchworkError as e:
+            raise SuiteError(
+                f"field {field!r}: {e}", case_id=case_label(case), field=field
+            ) from None
 
     def __call__(self, case: Any, record: Any) -> Score | Awaitable[Score]:
         if getattr(record, "status", "ok") != "ok":
@@ -204,6 +278,8 @@ class AsyncBaseScorer(BaseScorer):
     Calling it always gives an awaitable, also when the call failed or nothing is expected,
     so callers await every result the same way.
     """
+
+    offload: ClassVar[str] = "never"  # awaited on the loop; it waits, it does not compute
 
     def __call__(self, case: Any, record: Any) -> Any:
         return self._score(case, record)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,7 +18,15 @@ from benchwork.errors import BenchworkError
 from benchwork.scoring._fuzzy import check_threshold, similarity
 from benchwork.scoring._numeric import to_number
 from benchwork.scoring._registry import register_scorer
-from benchwork.scoring._score import BaseScorer, Score, case_field, clip
+from benchwork.scoring._score import (
+    BaseScorer,
+    Score,
+    case_field,
+    clip,
+    compile_regex,
+    regex_search,
+    regex_timeout,
+)
 from benchwork.scoring._text import normalize_text
 
 __all__ = ["ARG_RULES", "ToolArgs", "ToolCall", "ToolSelection", "parse_tool_calls"]
@@ -181,12 +188,21 @@ def _matches(rule: str, got: Any, want: Any, threshold: float) -> bool:
     if rule == "present":
         return True
     if rule == "regex":
-        try:
-            return re.search(str(want), _as_str(got)) is not None
-        except re.error as e:
-            raise BenchworkError(f"tool_args: bad regex {want!r}: {e}") from None
+        return regex_search(_regex_rule(want), _as_str(got)) is not None
     a, b = to_number(got), to_number(want)  # numeric
     return a is not None and b is not None and math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
+
+
+def _regex_rule(want: Any) -> str:
+    """The expected value of a ``regex`` rule, checked to compile."""
+    import regex
+
+    pattern = str(want)
+    try:
+        compile_regex(pattern)
+    except (regex.error, ValueError, OverflowError, RecursionError) as e:
+        raise BenchworkError(f"tool_args: bad regex {want!r}: {e}") from None
+    return pattern
 
 
 class ToolArgs(_ToolScorer):
@@ -201,6 +217,7 @@ class ToolArgs(_ToolScorer):
     """
 
     default_name = "tool_args"
+    offload = "always"  # a regex rule can be slow on a short argument
 
     def __init__(
         self,
@@ -245,6 +262,15 @@ class ToolArgs(_ToolScorer):
         return rules
 
     def score(self, output: str, expected: Any, case: Any, record: Any) -> Score:
+        try:
+            return self._score(case, record)
+        except TimeoutError:
+            return Score.error(
+                f"{self.name}: a regex rule gave up after {regex_timeout():g} s on this "
+                "call's arguments (catastrophic backtracking?)"
+            )
+
+    def _score(self, case: Any, record: Any) -> Score:
         calls = self._calls(case, record)
         if isinstance(calls, Score):
             return calls
