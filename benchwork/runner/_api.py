@@ -267,7 +267,11 @@ def _resume_session(
     store = RunStore(home)
     manifest = store.manifest(run_id)
     suite = Suite.from_dict(store.suite(run_id), source=f"run {run_id}")
-    stored = [Target.from_dict(t) for t in store.targets(run_id)]  # checked: StoreError
+    where = store.path(run_id) / "manifest.json"
+    stored = [  # checked by the store (StoreError), then each target by its own rules
+        Target.from_dict(t, source=f"{where}: targets[{i}]")
+        for i, t in enumerate(store.targets(run_id))
+    ]
     if targets is not None:
         targets = coerce_targets(targets)
         if sorted(str(t.name) for t in targets) != sorted(str(t.name) for t in stored):
@@ -285,17 +289,26 @@ def _resume_session(
             )
         targets = stored
     cfg = manifest.get("config") or {}
+    fix = "so the run cannot be re-planned; restore it from a backup, or start a new run"
     if not isinstance(cfg, dict):
+        raise StoreError(f"{where}: 'config' is not an object, {fix}")
+    if not isinstance(cfg.get("retry") or {}, dict):
+        raise StoreError(f"{where}: 'config.retry' is not an object, {fix}")
+    if not isinstance(cfg.get("scorers") or [], list):
+        raise StoreError(f"{where}: 'config.scorers' is not a list, {fix}")
+    try:
+        retry = RetryPolicy(**cfg["retry"]) if cfg.get("retry") else None
+    except (TypeError, ValueError) as exc:  # unknown, missing or invalid fields
+        given = ", ".join(sorted(map(str, cfg["retry"])))
         raise StoreError(
-            f"run {run_id!r}: 'config' in its manifest.json is not an object, so the run "
-            "cannot be re-planned; restore the manifest from a backup, or start a new run"
-        )
+            f"{where}: 'config.retry' ({given}) is not a valid retry policy, {fix}"
+        ) from exc
     config = RunConfig(
         repeats=cfg.get("repeats", 1),
         warmup=cfg.get("warmup", 0),
         cache_mode=cfg.get("cache_mode", "use"),
         scorers=scorers if scorers is not None else (cfg.get("scorers") or None),
-        retry=RetryPolicy(**cfg["retry"]) if cfg.get("retry") else None,
+        retry=retry,
     )
     return Session(
         suite,

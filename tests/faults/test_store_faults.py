@@ -230,7 +230,16 @@ def test_journal_line_with_wrong_types_is_named_and_nothing_is_paid(sim, tmp_pat
 
 @pytest.mark.parametrize(
     "damage",
-    ["a list", "no targets", "targets are names", "config is a list", "not json"],
+    [
+        "a list",
+        "no targets",
+        "targets are names",
+        "target with a typo",
+        "config is a list",
+        "retry is not a policy",
+        "scorers is a number",
+        "not json",
+    ],
 )
 def test_damaged_manifest_is_named(sim, tmp_path, capsys, damage):
     home = tmp_path / "runs"
@@ -244,8 +253,15 @@ def test_damaged_manifest_is_named(sim, tmp_path, capsys, damage):
         path.write_text(json.dumps(manifest))
     elif damage == "targets are names":
         path.write_text(json.dumps({**manifest, "targets": ["quick"]}))
+    elif damage == "target with a typo":
+        path.write_text(json.dumps({**manifest, "targets": [{"model": "m", "concurency": 2}]}))
     elif damage == "config is a list":
         path.write_text(json.dumps({**manifest, "config": [1]}))
+    elif damage == "retry is not a policy":
+        config = {**manifest["config"], "retry": {"max_attempts": 2, "bogus": 1}}
+        path.write_text(json.dumps({**manifest, "config": config}))
+    elif damage == "scorers is a number":
+        path.write_text(json.dumps({**manifest, "config": {**manifest["config"], "scorers": 5}}))
     else:
         path.write_bytes(b'{"run_id": "done", "targ')
     code, _, err = _cli(capsys, "resume", "done", "--home", home)
