@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from benchwork.client._stream import StreamResult, percentile
 from benchwork.client._tiers import TIER_COLUMNS, parse_tiers, run_tiers, summarize_tiers
 from benchwork.client._tokens import TokenCounter
 from benchwork.client._via_litellm import LitellmPath
+from benchwork.errors import BenchworkError
 from benchwork.results import CallRecord, clean_text
 from benchwork.target import Prices, ResolvedTarget, Target, call_cost
 
@@ -51,6 +52,44 @@ class RetryPolicy:
     backoff_s: float = 0.5
     max_backoff_s: float = 30.0
     jitter: float = 0.25
+    #: a 429 is retried, past ``max_attempts``, as long as the waits add up to at most this
+    #: (providers' rate limits clear with time; a fixed count gave up on busy providers)
+    max_wait_s: float = 300.0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int):
+            raise BenchworkError(
+                f"retry: 'max_attempts' must be an integer >= 1, got {self.max_attempts!r}"
+            )
+        if self.max_attempts < 1:
+            raise BenchworkError("retry: 'max_attempts' must be an integer >= 1")
+        for name in ("backoff_s", "max_backoff_s", "jitter", "max_wait_s"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+                raise BenchworkError(f"retry: {name!r} must be a number >= 0, got {value!r}")
+
+    def with_overrides(self, overrides: Mapping[str, Any] | None) -> RetryPolicy:
+        """This policy with a target's own settings (``Target.retry``) on top."""
+        if not overrides:
+            return self
+        unknown = sorted(set(overrides) - {f.name for f in fields(self)})
+        if unknown:
+            allowed = ", ".join(f.name for f in fields(self))
+            raise BenchworkError(f"retry: unknown setting(s) {unknown}; allowed: {allowed}")
+        return replace(self, **overrides)
+
+    def next_delay(self, attempt: int, error: CallError, waited: float) -> float | None:
+        """The wait before attempt ``attempt + 1``, or None to give up.
+
+        A 429 is retried while the total wait stays within ``max_wait_s``; any other
+        retryable error up to ``max_attempts`` attempts in all.
+        """
+        if not error.retryable:
+            return None
+        delay = self.delay(attempt, error)
+        if error.error_type == "rate_limit":
+            return delay if waited + delay <= self.max_wait_s else None
+        return delay if attempt < self.max_attempts else None
 
     def delay(self, attempt: int, error: CallError) -> float:
         """Seconds to wait before attempt ``attempt + 1``; never sooner than Retry-After."""
@@ -59,6 +98,14 @@ class RetryPolicy:
         if error.retry_after is not None:
             return max(error.retry_after, min(base, error.retry_after + self.backoff_s))
         return base
+
+
+@dataclass
+class AttemptLog:
+    """What the retries of one call went through: each failed attempt, and the time waited."""
+
+    errors: list[str] = field(default_factory=list)
+    waited_s: float = 0.0
 
 
 @dataclass
@@ -128,11 +175,17 @@ class Client:
     ) -> CallRecord:
         """Make the call with retries; return its record (status "ok" or "error")."""
         started = datetime.now(UTC).isoformat()
-        outcome, attempts = await self.call_result(req, on_retry)
+        log = AttemptLog()
+        outcome, attempts = await self.call_result(req, on_retry, log)
         if isinstance(outcome, CallError):
-            return self._error_record(req, outcome, attempts, started)
-        await self.count_tokens(req, outcome)
-        return self._ok_record(req, outcome, attempts, started, prices)
+            record = self._error_record(req, outcome, attempts, started)
+        else:
+            await self.count_tokens(req, outcome)
+            record = self._ok_record(req, outcome, attempts, started, prices)
+        if log.errors:  # every attempt stays visible in the row
+            record.retry_wait_s = round(log.waited_s, 6) if attempts > 1 else None
+            record.attempt_errors = ", ".join(log.errors)
+        return record
 
     async def count_tokens(self, req: CallRequest, result: StreamResult) -> None:
         """Fill in token counts the response did not carry, from the best source there is.
@@ -144,24 +197,36 @@ class Client:
         await self._tokens.fill(req, result)
 
     async def call_result(
-        self, req: CallRequest, on_retry: RetryHook | None = None
+        self,
+        req: CallRequest,
+        on_retry: RetryHook | None = None,
+        log: AttemptLog | None = None,
     ) -> tuple[StreamResult | CallError, int]:
-        """Attempt with retries: the StreamResult (or the last CallError) and the attempts made."""
+        """Attempt with retries: the StreamResult (or the last CallError) and the attempts made.
+
+        The target's ``retry`` settings override the client's policy; ``log`` collects each
+        failed attempt and the time waited, for the record.
+        """
+        policy = self.retry.with_overrides(req.resolved.target.retry)
+        log = log if log is not None else AttemptLog()
         attempt = 0
         while True:
             attempt += 1
             try:
                 return await self.attempt(req), attempt
             except CallError as err:
-                if err.retryable and attempt < self.retry.max_attempts:
-                    delay = self.retry.delay(attempt, err)
-                    if on_retry is not None:
-                        maybe = on_retry(req, attempt, delay, err)
-                        if maybe is not None:
-                            await maybe
-                    await asyncio.sleep(delay)
-                    continue
-                return err, attempt
+                log.errors.append(
+                    f"{err.http_status} {err.error_type}" if err.http_status else err.error_type
+                )
+                delay = policy.next_delay(attempt, err, log.waited_s)
+                if delay is None:
+                    return err, attempt
+                if on_retry is not None:
+                    maybe = on_retry(req, attempt, delay, err)
+                    if maybe is not None:
+                        await maybe
+                await asyncio.sleep(delay)
+                log.waited_s += delay
 
     async def converse(
         self,

@@ -43,6 +43,8 @@ RESULT_SCHEMA: dict[str, pl.DataType] = {
     "error_type": pl.String(),
     "error_message": pl.String(),
     "attempts": pl.Int64(),
+    "retry_wait_s": pl.Float64(),
+    "attempt_errors": pl.String(),
     "started_at": pl.Datetime("us", "UTC"),
     "latency_s": pl.Float64(),
     "ttft_s": pl.Float64(),
@@ -85,6 +87,10 @@ class CallRecord:
     error_type: str | None = None
     error_message: str | None = None
     attempts: int = 1
+    #: seconds spent waiting between attempts (backoff and Retry-After), None with no retry
+    retry_wait_s: float | None = None
+    #: each failed attempt in order, e.g. "429 rate_limit, 500 server_error"
+    attempt_errors: str | None = None
     started_at: str | None = None
     latency_s: float | None = None
     ttft_s: float | None = None

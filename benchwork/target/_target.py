@@ -96,6 +96,9 @@ class Target:
     #: stands in for ``api_base`` in cache keys, e.g. for a local server whose port changes
     #: between sessions (the demo's sim): its answers stay cached under a stable name
     cache_endpoint: str | None = None
+    #: this target's retry settings over the run's (``RetryPolicy`` fields), e.g.
+    #: ``{"max_attempts": 8, "max_wait_s": 600}`` for a busy provider
+    retry: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model.strip():
@@ -133,6 +136,23 @@ class Target:
                 raise TargetError(
                     f"target {self.name!r}: 'api_base' must be an http(s) URL with a host, "
                     f"e.g. http://127.0.0.1:8000/v1; got {_redacted_url(self.api_base)!r}"
+                )
+        if self.retry is not None:
+            allowed = ("max_attempts", "backoff_s", "max_backoff_s", "jitter", "max_wait_s")
+            if not isinstance(self.retry, dict) or set(self.retry) - set(allowed):
+                raise TargetError(
+                    f"target {self.name!r}: 'retry' must be a mapping of {', '.join(allowed)}; "
+                    f"got {self.retry!r}"
+                )
+            attempts = self.retry.get("max_attempts", 1)
+            if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+                raise TargetError(
+                    f"target {self.name!r}: 'retry.max_attempts' must be an integer >= 1, "
+                    f"got {attempts!r}"
+                )
+            for key, value in self.retry.items():
+                _check_number(
+                    self.name, f"retry.{key}", value, positive=key == "max_attempts", optional=False
                 )
         if isinstance(self.concurrency, bool) or not isinstance(self.concurrency, int):
             raise TargetError(
