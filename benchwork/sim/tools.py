@@ -122,9 +122,11 @@ def _offered(tools: Any) -> list[str]:
     names = []
     for tool in tools if isinstance(tools, list) else ():
         if isinstance(tool, Mapping):
-            fn = tool.get("function") if isinstance(tool.get("function"), Mapping) else tool
-            if isinstance(fn.get("name"), str):
-                names.append(fn["name"])
+            inner = tool.get("function")
+            fn: Mapping[str, Any] = inner if isinstance(inner, Mapping) else tool
+            name = fn.get("name")
+            if isinstance(name, str):
+                names.append(name)
     return names
 
 
@@ -150,7 +152,7 @@ def _history(messages: list[Any]) -> tuple[int, list[str]]:
             turns += bool(m.get("tool_calls") or uses)
         elif role == "tool":
             results.append(message_text(content))
-        elif role == "user" and is_tool_results(content):
+        elif role == "user" and isinstance(content, list) and is_tool_results(content):
             results.extend(message_text(p.get("content")) for p in content)
     return turns, results
 
