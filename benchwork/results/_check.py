@@ -32,6 +32,7 @@ def _kind(dtype: pl.DataType) -> str:
 
 
 _KINDS: dict[str, str] = {name: _kind(dtype) for name, dtype in RESULT_SCHEMA.items()}
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def _fits(kind: str, value: Any) -> bool:
@@ -41,8 +42,8 @@ def _fits(kind: str, value: Any) -> bool:
         return isinstance(value, bool)
     if isinstance(value, bool):
         return False
-    if kind == "integer":
-        return isinstance(value, int)
+    if kind == "integer":  # and within Int64, the column's type
+        return isinstance(value, int) and _INT64_MIN <= value <= _INT64_MAX
     if kind == "number":
         return isinstance(value, int | float)
     if not isinstance(value, str):  # timestamp: an ISO-8601 string

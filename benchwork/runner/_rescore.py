@@ -9,7 +9,6 @@ manifest notes the rescore.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,7 +35,10 @@ def run_cases(run: Run) -> dict[str, Any]:
         raise BenchworkError(
             f"run {run.id!r} has no suite.json (imported?): its cases cannot be rescored"
         )
-    suite = Suite.from_dict(json.loads(path.read_text(encoding="utf-8")), source=f"run {run.id}")
+    # read through the store: a damaged suite.json is a StoreError naming it
+    suite = Suite.from_dict(
+        RunStore(path.parent.parent.parent).suite(run.id), source=f"run {run.id}"
+    )
     return {c.id: c for c in suite.cases}
 
 

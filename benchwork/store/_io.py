@@ -64,6 +64,8 @@ def journal_hash(path: Path) -> str:
                 digest.update(block)
     except FileNotFoundError:
         return ""
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read the journal ({disk_problem(exc)})") from exc
     return digest.hexdigest()
 
 
@@ -216,6 +218,8 @@ def repair_journal_tail(path: Path) -> None:
         data = path.read_bytes()
     except FileNotFoundError:
         return
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read the journal ({disk_problem(exc)})") from exc
     body = data.rstrip(b"\n")
     cut = body.rfind(b"\n") + 1  # offset where the last line starts
     line = body[cut:]
@@ -234,10 +238,15 @@ def repair_journal_tail(path: Path) -> None:
         RuntimeWarning,
         stacklevel=3,
     )
-    with open(path, "rb+") as f:
-        f.truncate(cut)
-        f.flush()
-        os.fsync(f.fileno())
+    try:
+        with open(path, "rb+") as f:
+            f.truncate(cut)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as exc:
+        raise StoreError(
+            f"{path}: cannot remove its incomplete last line ({disk_problem(exc)})"
+        ) from exc
 
 
 def typed_frame(frame: pl.DataFrame) -> pl.DataFrame:

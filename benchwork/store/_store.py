@@ -229,6 +229,8 @@ class RunWriter:
                 )
         except StoreError as exc:
             problems.append(str(exc))
+        except Exception as exc:  # rows that do not make a frame: the status still goes down
+            problems.append(f"{self._dir}: results not built ({type(exc).__name__}: {exc})")
         fields = {**summary, "status": status, "finished_at": _now_iso(), **fields}
         if problems:
             fields["store_problems"] = problems

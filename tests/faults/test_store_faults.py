@@ -229,6 +229,53 @@ def test_journal_line_with_wrong_types_is_named_and_nothing_is_paid(sim, tmp_pat
 
 
 @pytest.mark.parametrize(
+    ("damage", "named"),
+    [
+        ("an integer past Int64", "input_tokens"),
+        ("a float repeat", "repeat"),
+        ("no model", "model"),
+        ("a list of scores", "scores"),
+        ("not UTF-8", "journal.jsonl:2"),
+        ("a folder", "cannot read the journal"),
+    ],
+)
+def test_damaged_journal_is_named(sim, tmp_path, capsys, damage, named):
+    home = tmp_path / "runs"
+    _finished_run(sim, home)
+    journal = home / "runs" / "done" / "journal.jsonl"
+    lines = journal.read_text().splitlines()
+    row = json.loads(lines[1])
+    if damage == "a folder":
+        journal.unlink()
+        journal.mkdir()
+    else:
+        if damage == "an integer past Int64":
+            row["input_tokens"] = 10**30
+        elif damage == "a float repeat":
+            row["repeat"] = 1.5
+        elif damage == "no model":
+            del row["model"]
+        elif damage == "a list of scores":
+            row["scores"] = [1]
+        line = json.dumps(row).encode()
+        if damage == "not UTF-8":
+            line = line.replace(b'"output_text": "', b'"output_text": "\xe9', 1)
+        data = [x.encode() for x in lines]
+        data[1] = line
+        journal.write_bytes(b"\n".join(data) + b"\n")
+    for argv in (
+        ["resume", "done"],
+        ["show", "done"],
+        ["export", "done", tmp_path / "x.csv"],
+        ["rescore", "done", "--scorer", "exact"],
+    ):
+        code, _, err = _cli(capsys, *argv, "--home", home)
+        _assert_clear(code, err, journal, named)
+    assert sim.requests == []
+    assert RunStore(home).manifest("done")["status"] == "finished"
+
+
+@pytest.mark.parametrize(
     "damage",
     [
         "a list",
@@ -278,8 +325,9 @@ def test_garbage_suite_json_is_named(sim, tmp_path, capsys, content):
     _finished_run(sim, home)
     path = home / "runs" / "done" / "suite.json"
     path.write_bytes(content)
-    code, _, err = _cli(capsys, "resume", "done", "--home", home)
-    _assert_clear(code, err, path)
+    for argv in (["resume", "done"], ["rescore", "done", "--scorer", "exact"]):
+        code, _, err = _cli(capsys, *argv, "--home", home)
+        _assert_clear(code, err, path)
     assert sim.requests == []
 
 
