@@ -6,6 +6,7 @@ Everything goes over real HTTP to the simulator; its request log says what was a
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -126,7 +127,7 @@ def test_identical_judge_prompts_in_flight_are_sent_once(sim: SimServer, tmp_pat
 # -- rpm pacing (aiolimiter) for candidates and judges alike ------------------------------------
 def _gaps(sim: SimServer, model: str) -> list[float]:
     times = sorted(e["received_at"] for e in sim.requests if e["model"] == model)
-    return [b - a for a, b in zip(times, times[1:], strict=False)]
+    return [b - a for a, b in itertools.pairwise(times)]
 
 
 def test_target_rpm_spaces_call_starts(sim: SimServer) -> None:
