@@ -4,6 +4,7 @@ Leaderboards with intervals, paired tests between targets, power, run comparison
 trends. Every function takes a ``Run``, a list of runs, or a results frame (one row per call).
 """
 
+from benchwork.analysis._bradley_terry import bradley_terry
 from benchwork.analysis._leaderboard import leaderboard, outliers
 from benchwork.analysis._pairwise import PAIRWISE_SCHEMA, pairwise_summary
 from benchwork.analysis._power import (
@@ -25,6 +26,7 @@ from benchwork.analysis._trends import trend_windows, trends
 
 __all__: list[str] = [
     "PAIRWISE_SCHEMA",
+    "bradley_terry",
     "compare_runs",
     "compare_targets",
     "flips",

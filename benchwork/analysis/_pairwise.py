@@ -1,9 +1,13 @@
-"""Pairwise judge results (``bw.compare``): the frame's schema and a one-row summary."""
+"""Pairwise judge results (``bw.compare``): the frame's schema and a one-row summary.
+
+Rates carry Wilson intervals (``_lo``/``_hi``, 95 % by default) over the judged pairs.
+"""
 
 from __future__ import annotations
 
 import polars as pl
 
+from benchwork.analysis._intervals import wilson
 from benchwork.results import total_cost
 
 __all__ = ["PAIRWISE_SCHEMA", "pairwise_summary"]
@@ -24,9 +28,10 @@ PAIRWISE_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def pairwise_summary(frame: pl.DataFrame) -> pl.DataFrame:
+def pairwise_summary(frame: pl.DataFrame, *, confidence: float = 0.95) -> pl.DataFrame:
     """One row: pairs, judged, wins, ties, win rates, ``position_bias_rate`` (the share of
-    judged pairs whose two orders disagreed), errors and the judge's total cost."""
+    judged pairs whose two orders disagreed), errors and the judge's total cost; then a Wilson
+    interval for each rate (``win_rate_a_lo``, ``win_rate_a_hi``, ...)."""
     judged = frame.filter(pl.col("winner").is_not_null())
     n = judged.height
 
@@ -59,4 +64,21 @@ def pairwise_summary(frame: pl.DataFrame) -> pl.DataFrame:
             "position_bias_rate": pl.Float64,
             "judge_cost_usd": pl.Float64,
         },
+    ).with_columns(
+        pl.Series(f"{name}_{side}", [bound], dtype=pl.Float64)
+        for name, k in (
+            ("win_rate_a", a),
+            ("win_rate_b", b),
+            ("tie_rate", ties),
+            ("position_bias_rate", biased),
+        )
+        for side, bound in zip(("lo", "hi"), _bounds(k, n, confidence), strict=True)
     )
+
+
+def _bounds(k: int, n: int, confidence: float) -> tuple[float | None, float | None]:
+    """Wilson bounds for k of n (None, None when nothing was judged)."""
+    if n == 0:
+        return None, None
+    lo, hi = wilson(k, n, confidence)
+    return float(lo), float(hi)
