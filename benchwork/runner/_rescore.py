@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from benchwork.cache import CachePolicy, CallCache, check_mode
+from benchwork.cache import CachePolicy, check_mode, open_run_cache
 from benchwork.errors import BenchworkError
 from benchwork.results import CallRecord
 from benchwork.scoring import resolve_scorers, score_records
@@ -77,7 +77,8 @@ async def score_run(
     cases = run_cases(run)
     call_cache = None
     if cache != "off" and any(hasattr(s, "bind_run") for s in resolved):
-        call_cache = CallCache(cache_dir or run.manifest.get("cache_dir") or None)
+        # an unusable cache: one warning and the judges go on without it (replay: an error)
+        call_cache = open_run_cache(cache_dir or run.manifest.get("cache_dir") or None, cache)
     policy = CachePolicy(call_cache, cache)
     for s in resolved:
         bind = getattr(s, "bind_run", None)
