@@ -133,6 +133,9 @@ class RunLock:
             who += f" on {host}"
         elif pid and not _alive(pid):  # held, but the text is a dead writer's: not written yet
             who = "another process"
+        if pid == os.getpid() and host == socket.gethostname():
+            who = f"this process (pid {pid}): a run of it started here is still going, or its "
+            who += "writer was not closed; await or cancel it"
         since = f" since {info['since']}" if info.get("since") else ""
         return RunLockedError(
             f"run {self.path.parent.name!r} is being written by {who}{since} (lock "

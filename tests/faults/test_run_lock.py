@@ -148,7 +148,9 @@ def test_lock_in_one_process(tmp_path):
     lock = writer.path / ".lock"
     assert _lock_pid(lock) == os.getpid()
     assert store.writer_pid("r")["pid"] == os.getpid()
-    with pytest.raises(RunLockedError, match=rf"run 'r' is being written by pid {os.getpid()}"):
+    with pytest.raises(
+        RunLockedError, match=rf"run 'r' is being written by this process \(pid {os.getpid()}\)"
+    ):
         store.open("r")
     with pytest.raises(RunLockedError):
         store.rewrite("r", [])  # rescore rewrites the journal: not while a writer appends
