@@ -15,6 +15,7 @@ import fcntl
 import json
 import os
 import socket
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from benchwork.errors import RunLockedError, StoreError
 __all__ = ["LOCK_NAME", "RunLock", "lock_holder"]
 
 LOCK_NAME = ".lock"
+_TRIES = 20
 
 
 def _holder_text(path: Path) -> dict[str, Any]:
@@ -67,6 +69,18 @@ def lock_holder(run_dir: Path) -> dict[str, Any] | None:
     return None
 
 
+def _flock_briefly_waiting(fd: int) -> None:
+    """LOCK_EX, waiting up to ~0.1 s: ``lock_holder`` (a listing) takes a shared lock for a
+    few microseconds, and must not make a writer that starts at that moment refuse."""
+    for _ in range(_TRIES - 1):
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            time.sleep(0.005)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
 class RunLock:
     """The lock of one run's folder, held from ``acquire()`` until ``release()`` (or death)."""
 
@@ -83,7 +97,7 @@ class RunLock:
         for _ in range(100):  # another writer may remove the file between our open and flock
             fd = self._open()
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                _flock_briefly_waiting(fd)
             except BlockingIOError:
                 os.close(fd)
                 raise self._refusal() from None
