@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -49,9 +50,30 @@ def _unknown_key_message(key: Any, allowed: Iterable[str], what: str) -> str:
     return f"unknown {what} {key!r}{hint}; allowed: {', '.join(allowed)}"
 
 
+def _utf8_ok(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _surrogate(text: str) -> str:
+    bad = next(c for c in text if "\ud800" <= c <= "\udfff")
+    return f"(U+{ord(bad):04X}): save the file as valid UTF-8"
+
+
 def _json_problem(value: Any, path: str) -> str | None:
-    """The path of the first part of *value* that is not plain JSON data, else None."""
-    if value is None or isinstance(value, str | bool | int | float):
+    """The path of the first part of *value* that is not plain JSON data, else None.
+
+    Plain means what hashes and caches as UTF-8 JSON: no NaN or infinity, and no lone UTF-16
+    surrogate (``"\ud800"`` loads from JSON, then cannot be encoded).
+    """
+    if isinstance(value, str):
+        return None if _utf8_ok(value) else f"{path} holds a lone surrogate {_surrogate(value)}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{path} is {value!r} (NaN and infinity are not JSON numbers)"
+    if value is None or isinstance(value, bool | int | float):
         return None
     if isinstance(value, list):
         items: Iterable[tuple[str, Any]] = ((f"{path}[{i}]", v) for i, v in enumerate(value))
@@ -59,6 +81,9 @@ def _json_problem(value: Any, path: str) -> str | None:
         bad = next((k for k in value if not isinstance(k, str)), None)
         if bad is not None:
             return f"{path} has a non-string key {bad!r}"
+        bad = next((k for k in value if not _utf8_ok(k)), None)
+        if bad is not None:
+            return f"{path} has a key with a lone surrogate {_surrogate(bad)}"
         items = ((f"{path}.{k}", v) for k, v in value.items())
     else:
         return f"{path} is {type(value).__name__} {value!r:.40}"
@@ -98,7 +123,7 @@ def _check_case(case: Case) -> None:
             raise fail(f"'tags' must be a list of non-empty strings; tags[{i}] is {tag!r}", "tags")
     if case.tools is not None:
         case.tools = _normalize_tools(case.tools, fail)
-    for name in ("vars", "expected", "metadata", "input"):
+    for name in ("vars", "expected", "metadata", "input", "tools"):
         problem = _json_problem(getattr(case, name), name)
         if problem:
             raise fail(

@@ -86,9 +86,15 @@ _Dumper.add_representer(list, _represent_list)
 
 
 def _dump_yaml(suite: Suite, source: str) -> str:
-    return yaml.dump(
-        _compact(suite), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100
-    )
+    data = _compact(suite)
+    text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    if yaml.safe_load(text) != data:
+        # PyYAML writes some characters it then reads differently (U+0085, a YAML line break,
+        # in a key comes back as a space): fall back to escaped text, which round-trips
+        text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=False, width=100)
+    if yaml.safe_load(text) != data:  # last resort: JSON with \u escapes is valid YAML
+        text = json.dumps(data, indent=2, ensure_ascii=True) + "\n"
+    return text
 
 
 def _dump_json(suite: Suite, source: str) -> str:
@@ -119,13 +125,20 @@ def _dump_csv(suite: Suite, source: str) -> str:
     meta_names = list(dict.fromkeys(k for c in suite.cases for k in c.metadata))
     for case in suite.cases:
         _check_csv_case(case, var_names, meta_names, source)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*_CSV_COLUMNS, *var_names, *(f"metadata.{k}" for k in meta_names)])
+    rows = []
     for c in suite.cases:
         expected = "" if c.expected is None else c.expected
         cells = [c.vars[k] for k in var_names] + [c.metadata[k] for k in meta_names]
-        writer.writerow([c.id, c.input, expected, "|".join(c.tags), *cells])
+        rows.append([c.id, c.input, expected, "|".join(c.tags), *cells])
+    # QUOTE_MINIMAL leaves a lone "\r" unquoted (only "\n" is the line terminator), and a
+    # reader takes it for a line break: quote every cell when any holds one
+    has_cr = any("\r" in str(cell) for row in rows for cell in row)
+    out = io.StringIO()
+    writer = csv.writer(
+        out, lineterminator="\n", quoting=csv.QUOTE_ALL if has_cr else csv.QUOTE_MINIMAL
+    )
+    writer.writerow([*_CSV_COLUMNS, *var_names, *(f"metadata.{k}" for k in meta_names)])
+    writer.writerows(rows)
     return out.getvalue()
 
 
