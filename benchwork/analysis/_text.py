@@ -1,7 +1,8 @@
 """Plain-text leaderboard for terminals: the summary frame as an aligned table.
 
 A score reads ``69.0% [59.4, 77.2]`` (mean and interval) and gains ``(5 unscored)`` when some
-rows have no score, so a mean over fewer rows than the calls is always visible.
+rows have no score, so a mean over fewer rows than the calls is always visible. Speed p50s
+read ``83 ms [81, 85]`` when the summary carries their bounds.
 """
 
 from __future__ import annotations
@@ -23,6 +24,20 @@ def _fmt(value: object, kind: str) -> str:
     if kind == "usd":
         return f"${float(value):.6f}"  # type: ignore[arg-type]
     return str(value)
+
+
+def _with_bounds(row: dict[str, object], col: str, kind: str) -> str:
+    """``83 ms [81, 85]`` when the summary has the value's bounds (``<stem>_lo<u>``)."""
+    text = _fmt(row.get(col), kind)
+    if kind not in ("ms", "tps") or row.get(col) is None:
+        return text
+    u = "_s" if col.endswith("_s") else ""
+    lo, hi = row.get(f"{col.removesuffix(u)}_lo{u}"), row.get(f"{col.removesuffix(u)}_hi{u}")
+    if lo is None or hi is None:
+        return text
+    if kind == "ms":
+        return f"{text} [{float(lo) * 1000:,.0f}, {float(hi) * 1000:,.0f}]"  # type: ignore[arg-type]
+    return f"{text} [{float(lo):,.1f}, {float(hi):,.1f}]"  # type: ignore[arg-type]
 
 
 def _score(row: dict[str, object], col: str) -> str:
@@ -61,7 +76,7 @@ def leaderboard_text(summary: pl.DataFrame) -> str:
     rows = [
         [str(i + 1)]
         + [
-            _score(row, col) if kind == "score" else _fmt(row.get(col), kind)
+            _score(row, col) if kind == "score" else _with_bounds(row, col, kind)
             for col, _, kind in columns
         ]
         for i, row in enumerate(summary.iter_rows(named=True))

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from statsmodels.stats.proportion import proportion_confint
 
-from benchwork.analysis import leaderboard_text, summarize
+from benchwork.analysis import leaderboard, leaderboard_text, summarize
 
 
 def results(
@@ -83,3 +83,20 @@ def test_n_plus_unscored_is_calls(vals: list[float | None]) -> None:
     if row["score_exact_n"] >= 2 and row["score_exact_lo"] is not None:
         assert row["score_exact_lo"] <= row["score_exact_mean"] + 1e-12
         assert row["score_exact_mean"] <= row["score_exact_hi"] + 1e-12
+
+
+def test_speed_p50_bounds_match_the_leaderboard_and_show_in_text() -> None:
+    rng = np.random.default_rng(5)
+    df = results({"t": [1.0] * 30, "u": [0.0] * 30}).with_columns(
+        pl.Series("ttft_s", rng.lognormal(-2, 0.4, 60)),
+        pl.Series("latency_s", rng.lognormal(0, 0.3, 60)),
+        pl.Series("output_tps", rng.normal(50, 5, 60)),
+    )
+    s = summarize(df).sort("target")
+    lb = leaderboard(df).sort("target")
+    for col in ("ttft_p50_lo_s", "ttft_p50_hi_s", "latency_p50_hi_s", "output_tps_p50_lo"):
+        assert s[col].to_list() == pytest.approx(lb[col].to_list(), rel=1e-12)
+    assert (s["ttft_p50_lo_s"] <= s["ttft_p50_s"]).all()
+    line = next(x for x in leaderboard_text(s).splitlines() if x.startswith("1 "))
+    target = s.sort("score_exact_mean", descending=True).row(0, named=True)
+    assert f"[{target['ttft_p50_lo_s'] * 1000:,.0f}, {target['ttft_p50_hi_s'] * 1000:,.0f}]" in line
