@@ -202,3 +202,21 @@ def test_the_server_tokenizer_counts_text_without_its_bos(server: Server) -> Non
     empty = _post(f"{root}/extras/tokenize/count", {"input": ""})["count"]
     text = _post(f"{root}/extras/tokenize/count", {"input": "Hello there, world"})["count"]
     assert empty == 1 and text > empty  # the endpoint adds BOS and applies no chat template
+
+
+def test_context_tiers_exact_up_to_the_window(server: Server) -> None:
+    from benchwork.client import context_tiers_sync, summarize_tiers
+
+    target = _target(server, 8)
+    frame = context_tiers_sync(target, [256, 1024, 1900, 4096], repeats=1, max_tokens=8)
+    ok = frame.filter(frame["status"] == "ok")
+    # every prompt is exactly its tier by the model's own count (template and BOS included)
+    assert ok["tier"].to_list() == [256, 1024, 1900]
+    assert ok["input_tokens"].to_list() == [256, 1024, 1900]
+    assert ok["note"].null_count() == ok.height
+    assert set(ok["tokens_source"].to_list()) == {"probe/max_tokens"}
+    assert all(v is not None and v > 0 for v in ok["prefill_tps"].to_list())
+    # 4096 + 8 does not fit the server's n_ctx 2048: learned from its error, noted
+    (big,) = frame.filter(frame["tier"] == 4096).to_dicts()
+    assert big["status"] == "skipped" and big["note"] == "beyond the context window (2048)"
+    assert summarize_tiers(frame)["calls"].to_list() == [1, 1, 1, 0]

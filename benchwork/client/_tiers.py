@@ -23,6 +23,7 @@ from typing import Any
 
 import polars as pl
 
+from benchwork.client._errors import CallError
 from benchwork.client._tokens import TokenCounter, server_root
 from benchwork.target import ResolvedTarget, Target
 
@@ -120,7 +121,7 @@ async def run_tiers(
                 latency_s=rec.latency_s,
             )
             rows.append(row)
-            match = None if rec.ok else _WINDOW_ERROR.search(rec.error_message or "")
+            match = None if rec.ok else await _window_error(client, req, rec.error_message)
             if match is not None:
                 window = int(match.group(1))
                 row.update(status="skipped", note=f"beyond the context window ({window})")
@@ -202,6 +203,29 @@ async def _prompt(
             break
         text, have = longer, n
     return text, None if have == goal else f"prompt is {have + overhead} tokens, not {tier}"
+
+
+async def _window_error(client: Any, req: Any, message: str | None) -> re.Match[str] | None:
+    """The context window named by a failed call's error, asking once more without streaming
+    when the stream just broke off (llama-cpp-python fails a too-long prompt mid-stream, but
+    answers the same request unstreamed with a 400 naming its window)."""
+    match = _WINDOW_ERROR.search(message or "")
+    resolved = req.resolved
+    if match is not None or not (resolved.lean and resolved.api_base):
+        return match
+    body = req.body()
+    body["stream"] = False
+    body.pop("stream_options", None)
+    for _ in range(2):  # the pooled connection may be the one the broken stream left dead
+        try:
+            await client._http.stream_chat(resolved.api_base, body, resolved.api_key())
+        except CallError as err:
+            match = _WINDOW_ERROR.search(err.message)
+            if match is not None or err.http_status is not None:
+                return match
+        else:
+            return None
+    return None
 
 
 async def _window(client: Any, resolved: ResolvedTarget) -> int | None:

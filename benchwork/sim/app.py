@@ -196,6 +196,11 @@ class SimApp:
                 "object": "model",
                 "created": 0,
                 "owned_by": "benchwork-sim",
+                **(
+                    {"max_model_len": m.context_window}
+                    if m.tokenizer == "vllm" and m.context_window
+                    else {}
+                ),
                 "pricing": {
                     "input_per_mtok": m.input_per_mtok,
                     "output_per_mtok": m.output_per_mtok,
@@ -336,6 +341,10 @@ class SimApp:
         if not isinstance(seed, int) or isinstance(seed, bool):
             raise _Reject(400, "'seed' must be an integer.")
         prompt_tokens = count_prompt(model, messages)
+        window = model.context_window
+        if window is not None and prompt_tokens + (_max_tokens(body) or 0) > window:
+            requested = prompt_tokens + (_max_tokens(body) or 0)
+            raise _Reject(400, f"Requested tokens ({requested}) exceed context window of {window}")
         if wire is self._anthropic:
             prompt_tokens += count_words(message_text(body.get("system")))
         options = body.get("stream_options")

@@ -86,6 +86,8 @@ class SimModel:
     out of non-streamed answers too; ``tokenizer`` (``"llama.cpp"``, ``"llama-cpp-python"`` or
     ``"vllm"``) serves that server's tokenizer endpoints for this model and makes its usage
     count the chat-templated prompt with a BOS token, as those servers do.
+    ``context_window`` rejects a request whose prompt plus ``max_tokens`` exceeds it, with
+    llama-cpp-python's 400 message; a ``vllm`` model also lists it as ``max_model_len``.
     """
 
     name: str
@@ -106,6 +108,7 @@ class SimModel:
     tokens_per_chunk: int = 1
     body_usage: bool = True
     tokenizer: str | None = None
+    context_window: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
@@ -129,6 +132,12 @@ class SimModel:
         if not _is_int(self.tokens_per_chunk) or self.tokens_per_chunk < 1:
             raise ValueError(
                 f"'tokens_per_chunk' must be a whole number >= 1, not {self.tokens_per_chunk!r}"
+            )
+        if self.context_window is not None and (
+            not _is_int(self.context_window) or self.context_window < 1
+        ):
+            raise ValueError(
+                f"'context_window' must be a whole number >= 1 or null, not {self.context_window!r}"
             )
         if self.tokenizer is not None and self.tokenizer not in TOKENIZERS:
             raise ValueError(

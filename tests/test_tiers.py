@@ -1,0 +1,86 @@
+"""Context tiers over real HTTP against the simulator: exact prompt lengths, windows, no reuse.
+
+The sim's tokenizer is words and its local-server models count a chat template plus BOS, so
+an exact tier needs the template's share measured and the filler sized by the tokenizer.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import benchwork as bw
+from benchwork.client import context_tiers_sync, parse_tiers, summarize_tiers
+from benchwork.sim import SimModel, SimServer
+
+
+def _model(name: str, **kw: object) -> SimModel:
+    return SimModel(name, ttft_s=0, itl_s=0.001, tokens=12, sends_usage=False, **kw)  # type: ignore[arg-type]
+
+
+def _target(sim: SimServer, name: str) -> bw.Target:
+    return bw.Target(f"openai/{name}", api_base=sim.base_url, concurrency=1)
+
+
+def test_parse_tiers():
+    assert parse_tiers("1k, 4k,16k,150k") == [1_000, 4_000, 16_000, 150_000]
+    assert parse_tiers("512,1.5k,2m") == [512, 1_500, 2_000_000]
+    with pytest.raises(ValueError, match="bad tier 'x'"):
+        parse_tiers("1k,x")
+    with pytest.raises(ValueError, match="at least 1"):
+        parse_tiers("0")
+
+
+def test_exact_lengths_and_the_window_learned_from_the_error():
+    # llama-cpp-python-like: no template in its tokenizer, the window only in its 400 error
+    model = _model("lcp", tokenizer="llama-cpp-python", context_window=300)
+    with SimServer([model]) as sim:
+        frame = context_tiers_sync(
+            _target(sim, "lcp"), [50, 100, 200, 400], repeats=2, max_tokens=8
+        )
+        chats = [r for r in sim.requests if r["path"].endswith("completions") and r["stream"]]
+    ok = frame.filter(frame["status"] == "ok")
+    assert ok["tier"].to_list() == [50, 50, 100, 100, 200, 200]
+    assert ok["input_tokens"].to_list() == ok["tier"].to_list()  # exactly the tier, templated
+    assert set(ok["tokens_source"].to_list()) == {"probe/max_tokens"}
+    assert ok["note"].null_count() == ok.height  # no "not exact" note
+    assert ok["prefill_tps"].to_list() == pytest.approx(
+        [n / t for n, t in zip(ok["input_tokens"], ok["ttft_s"], strict=True)]
+    )
+    big = frame.filter(frame["tier"] == 400)
+    assert big["status"].to_list() == ["skipped", "skipped"]
+    assert big["note"].to_list() == ["beyond the context window (300)"] * 2
+    # the first 400 call learned the window from the error; the second was never sent
+    assert len(chats) == 6 + 1
+    # every prompt is its own: no two share even their first five words
+    heads = [" ".join((r["prompt"] or "").split()[:5]) for r in chats]
+    assert len(set(heads)) == len(heads)
+    summary = summarize_tiers(frame)
+    assert summary["tier"].to_list() == [50, 100, 200, 400]
+    assert summary["calls"].to_list() == [2, 2, 2, 0]
+    assert summary["input_tokens"].to_list()[:3] == [50, 100, 200]
+
+
+def test_window_from_the_server_skips_without_a_call_and_shared_prefix_on_request():
+    model = _model("vl", tokenizer="vllm", context_window=150)
+    with SimServer([model]) as sim:
+        frame = context_tiers_sync(
+            _target(sim, "vl"), [60, 120, 200], repeats=2, max_tokens=8, shared_prefix=True
+        )
+        prompts = [r["prompt"] for r in sim.requests if r["path"].endswith("completions")]
+    assert frame["status"].to_list() == ["ok"] * 4 + ["skipped"] * 2
+    assert frame.filter(frame["status"] == "ok")["input_tokens"].to_list() == [60, 60, 120, 120]
+    assert set(frame.filter(frame["status"] == "ok")["tokens_source"].to_list()) == {
+        "tokenize/max_tokens"
+    }
+    assert all(len(p.split()) < 200 for p in prompts)  # the 200 tier was never sent
+    # shared_prefix: the same filler, so the shorter prompt is a prefix of the longer one
+    short, long = prompts[0], prompts[-1]
+    assert long.startswith(short.rsplit(" ", 3)[0])
+
+
+def test_without_a_server_tokenizer_lengths_are_approximate_and_say_so():
+    with SimServer([SimModel("plain", ttft_s=0, itl_s=0, tokens=4)]) as sim:
+        frame = context_tiers_sync(_target(sim, "plain"), [40], repeats=1, max_tokens=4)
+    (row,) = frame.to_dicts()
+    assert row["status"] == "ok" and row["note"] == "approximate length (no server tokenizer)"
+    assert row["tokens_source"] == "usage" and row["input_tokens"] == 32  # 40 - 8 words
