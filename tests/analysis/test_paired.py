@@ -243,3 +243,20 @@ def test_clustered_interval_covers_with_repeats() -> None:
     assert set(out["interval"]) == {"cluster"}
     covered = ((out["diff_lo"] <= true_diff) & (out["diff_hi"] >= true_diff)).sum()
     assert _within(int(covered), 0.95)
+
+
+def test_named_cluster_covers_where_case_level_pairing_falls_short() -> None:
+    """Cases share a context (say, a document) whose effect on the gap is shared too."""
+    rng = np.random.default_rng(13)
+    contexts, per, true_diff = 20, 5, 0.05
+    ctx = np.repeat(np.arange(contexts), per)
+    gap = true_diff + rng.normal(0, 0.08, (TRIALS, contexts))[:, ctx]  # shared within a context
+    base = rng.beta(2, 2, (TRIALS, contexts * per))
+    a = base + gap + rng.normal(0, 0.02, base.shape)
+    b = base + rng.normal(0, 0.02, base.shape)
+    df = _trials(a, b).with_columns(pl.Series("context", np.tile(np.r_[ctx, ctx], TRIALS)))
+    clustered = compare_targets(df, by="trial", targets=["a", "b"], cluster="context")
+    naive = compare_targets(df, by="trial", targets=["a", "b"], test="t")
+    hit = (pl.col("diff_lo") <= true_diff) & (pl.col("diff_hi") >= true_diff)
+    assert _within(int(clustered.select(hit.sum()).item()), 0.95)
+    assert naive.select(hit.sum()).item() < 0.75 * TRIALS
