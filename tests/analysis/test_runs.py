@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.multitest import multipletests
@@ -158,3 +160,25 @@ def test_cli_compare_table_json_and_fail_on_worse(tmp_path: Any, capsys: Any) ->
     assert f"baseline {ids[0]} vs candidate {ids[1]}" in text
     assert "10/0" in text and "worse" in text and "-83.3%" in text
     assert main(["compare", ids[0], "nope", "--home", home]) == 2
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.tuples(st.booleans(), st.booleans()), min_size=2, max_size=40),
+    st.lists(st.floats(0.01, 2.0), min_size=40, max_size=40),
+)
+def test_swapping_runs_mirrors_the_result(cases: list[tuple[bool, bool]], t: list[float]) -> None:
+    n = len(cases)
+    b = np.array([c[0] for c in cases])
+    c = np.array([c[1] for c in cases])
+    ttft = {"x": np.array(t[:n])}
+    base, cand = results({"x": b}, ttft), results({"x": c}, {"x": np.array(t[:n]) * 1.1})
+    fwd, back = compare_runs(base, cand), compare_runs(cand, base)
+    mirror = {"better": "worse", "worse": "better"}
+    for f, r in zip(fwd.iter_rows(named=True), back.iter_rows(named=True), strict=True):
+        assert f["metric"] == r["metric"] and f["n_pairs"] == r["n_pairs"] == n
+        assert f["diff"] == pytest.approx(-r["diff"], abs=1e-12)
+        assert f["p_value"] == pytest.approx(r["p_value"], rel=1e-9)
+        assert (f["regressions"], f["improvements"]) == (r["improvements"], r["regressions"])
+        assert f["verdict"] == mirror.get(r["verdict"], r["verdict"])
+    assert flips(base, cand).height == int((b != c).sum())
