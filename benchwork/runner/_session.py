@@ -22,7 +22,7 @@ from benchwork._util.pace import Pacer
 from benchwork._util.redact import Redactor
 from benchwork.cache import CachePolicy, CallCache, open_run_cache
 from benchwork.client import CallError, CallRequest, Client
-from benchwork.errors import CacheMissError
+from benchwork.errors import CacheMissError, StoreError
 from benchwork.results import CallRecord, record_totals, records_to_frame
 from benchwork.runner._config import RunConfig, coerce_suite, coerce_targets, spec_names, versions
 from benchwork.runner._durable import DurableWriter
@@ -89,6 +89,9 @@ class Session:
         self._frame: pl.DataFrame | None = None  # the results, once the run has finished
         self._resume = resume
         self._skip: set[tuple[str, str, int, bool]] = set()
+        #: the journal could not be written (a full disk): no new call starts; calls in flight
+        #: finish (their answers reach the cache), then the run fails with this error
+        self._store_error: StoreError | None = None
         if resume:  # take the run's lock BEFORE reading its journal: one writer per run
             self._writer = self.store.open(self.run_id)
         try:
@@ -195,6 +198,8 @@ class Session:
                 await _all(
                     self._run_target(client, name, calls) for name, calls in self.plan.items()
                 )
+            if self._store_error is not None:
+                raise self._store_error
             completed = True
             measured = [r for r in self.records if not r.warmup]
             # every call failed (a wrong api_base, an unknown provider, no server): not a success
@@ -263,6 +268,8 @@ class Session:
         async def worker() -> None:
             since = time.perf_counter()
             for pc in todo:
+                if self._store_error is not None:
+                    return
                 record = self._from_cache(pc)
                 if record is None:
                     misses.append(asyncio.ensure_future(self._call(client, pc, sem, pacer, prices)))
@@ -307,6 +314,8 @@ class Session:
             if record is None:
                 async with sem:
                     await pacer.wait()
+                    if self._store_error is not None:  # the journal failed: start nothing new
+                        return
                     self._emit(
                         "call_started",
                         case_id=req.case_id,
@@ -383,21 +392,27 @@ class Session:
 
             await score_record(pc.case, record, self._scorer_objs)
         row = record.to_dict()
-        if record.cached:  # already durable in the cache: a plain append, no fsync, no thread
-            self._writer.append(row, sync=False)
-        else:
-            write = asyncio.ensure_future(self._durable.write(row, after=put))
-            try:
-                await asyncio.shield(write)
-            except asyncio.CancelledError:
-                # the write goes on regardless (a run's cancel reaches a call more than once):
-                # wait for it and count the row, so results always match the journal; then stop
-                while not write.done():
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await asyncio.shield(write)
-                if not write.cancelled() and write.exception() is None:
-                    self._count(record)
-                raise
+        try:
+            if record.cached:  # already durable in the cache: a plain append, no fsync, no thread
+                self._writer.append(row, sync=False)
+            else:
+                write = asyncio.ensure_future(self._durable.write(row, after=put))
+                try:
+                    await asyncio.shield(write)
+                except asyncio.CancelledError:
+                    # the write goes on regardless (a run's cancel reaches a call more than
+                    # once): wait for it and count the row, so results always match the
+                    # journal; then stop
+                    while not write.done():
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await asyncio.shield(write)
+                    if not write.cancelled() and write.exception() is None:
+                        self._count(record)
+                    raise
+        except StoreError as exc:  # the journal cannot be written: stop starting calls, let
+            if self._store_error is None:  # those in flight finish (their answers are cached
+                self._store_error = exc  # by the writer), then fail the run with this error
+            return
         self._count(record)
 
     def _cache_put(self, pc: PlannedCall, record: CallRecord) -> Callable[[], None] | None:

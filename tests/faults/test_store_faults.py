@@ -164,6 +164,39 @@ def test_journal_that_cannot_grow_keeps_the_paid_answer_in_the_cache(tmp_path):
     assert cached == paid_in_child
 
 
+def test_calls_in_flight_when_the_journal_fails_finish_and_are_kept(tmp_path):
+    """Several calls in flight when the journal stops growing: none is cut off (each was
+    paid), each answer lands in the cache, no new call starts, and the resume pays only for
+    the calls that were never sent."""
+    home, cache_dir, n = tmp_path / "runs", tmp_path / "cache", 12
+    model = SimModel("slowish", ttft_s=0.3, itl_s=0.0, tokens=3)
+    with SimServer([model]) as sim:
+        target = bw.Target("openai/slowish", api_base=sim.base_url, concurrency=4)
+        bw.run_sync(_suite(n), target, home=home, cache="off", run_id="r", progress=False)
+        journal = home / "runs" / "r" / "journal.jsonl"
+        journal.write_bytes(b" " * 2_000_000 + b"\n")  # no call journaled; cannot grow
+        manifest = json.loads((journal.parent / "manifest.json").read_text())
+        manifest["config"]["cache_mode"] = "use"
+        (journal.parent / "manifest.json").write_text(json.dumps(manifest))
+        CallCache(cache_dir).close()
+        sim.reset_log()
+        proc = _limited_cli(
+            tmp_path, 1_000_000, "resume", "r", "--home", home, "--cache-dir", cache_dir, "--quiet"
+        )
+        _assert_clear(proc.returncode, proc.stderr, journal, "cannot write the journal")
+        paid_in_child = {_case(r) for r in sim.requests}
+        assert 1 <= len(paid_in_child) < n, "it stopped starting calls"
+        with CallCache(cache_dir) as cache:
+            assert len(cache) == len(paid_in_child), "every paid answer is in the cache"
+        sim.reset_log()
+        run = bw.resume_sync("r", home=home, cache_dir=cache_dir, progress=False)
+        paid_after = {_case(r) for r in sim.requests}
+    assert run.status == "finished" and run.results.height == n
+    assert not paid_in_child & paid_after, "a call paid before the stop was paid again"
+    assert paid_in_child | paid_after == {f"c{i:02d}" for i in range(n)}
+    assert set(run.results.filter(pl.col("cached"))["case_id"]) == paid_in_child
+
+
 # -- results.parquet against the journal --------------------------------------------------------
 
 
