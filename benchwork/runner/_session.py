@@ -228,12 +228,17 @@ class Session:
 
     def counts(self) -> dict[str, Any]:
         totals = record_totals(self.records)
-        return {
+        out: dict[str, Any] = {
             "calls": totals["calls"],
             "errors": totals["errors"],
             "cached_calls": totals["cached"],
             "cost_usd": totals["cost_usd"],
         }
+        cache = self.cache
+        if cache is not None and (cache.bad_entries or cache.problem):
+            # damaged entries read (each was a miss), and why the cache stepped aside if it did
+            out["cache_faults"] = {"bad_entries": cache.bad_entries, "problem": cache.problem}
+        return out
 
     def result(self) -> Run:
         manifest = self.store.manifest(self.run_id)

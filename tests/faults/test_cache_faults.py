@@ -137,6 +137,7 @@ def test_damaged_entries_are_counted_misses_and_get_rewritten(sim, tmp_path):
     assert len(sim.requests) == 4 and paid == {f"q{c[1:]}" for c in damaged_cases}
     assert set(run.results.filter(~run.results["cached"])["case_id"]) == damaged_cases
     assert len([m for m in messages if "damaged cache entry" in m]) == 1  # one, not four
+    assert run.manifest["cache_faults"] == {"bad_entries": 4, "problem": None}
     cache.close()
     # the misses were re-paid and their entries rewritten: the next run is all hits
     sim.reset_log()
@@ -236,6 +237,7 @@ def test_a_cache_that_fills_mid_run_loses_no_paid_call(sim, tmp_path):
     stored = bw.load_run("full", home)
     assert stored.status == "finished" and stored.results.height == n
     assert (stored.results["status"] == "ok").all()
+    assert "failed while writing" in stored.manifest["cache_faults"]["problem"]
     with CallCache(cache_dir) as cache:
         kept = len(cache)
     assert 0 < kept < n, "the cache took some answers, then filled up"
