@@ -174,7 +174,7 @@ class Client:
         self, req: CallRequest, prices: Prices | None = None, on_retry: RetryHook | None = None
     ) -> CallRecord:
         """Make the call with retries; return its record (status "ok" or "error")."""
-        started = datetime.now(UTC).isoformat()
+        started = datetime.now(UTC)
         log = AttemptLog()
         outcome, attempts = await self.call_result(req, on_retry, log)
         if isinstance(outcome, CallError):
@@ -240,7 +240,7 @@ class Client:
 
         return await converse(self, req, mock, prices, on_retry)
 
-    def _base(self, req: CallRequest, attempt: int, started: str) -> CallRecord:
+    def _base(self, req: CallRequest, attempt: int, started: datetime) -> CallRecord:
         t = req.resolved
         return CallRecord(
             run_id=req.run_id,
@@ -256,7 +256,7 @@ class Client:
         )
 
     def _error_record(
-        self, req: CallRequest, err: CallError, attempt: int, started: str
+        self, req: CallRequest, err: CallError, attempt: int, started: datetime
     ) -> CallRecord:
         rec = self._base(req, attempt, started)
         rec.status = "error"
@@ -270,7 +270,7 @@ class Client:
         req: CallRequest,
         result: StreamResult,
         attempt: int,
-        started: str,
+        started: datetime,
         prices: Prices | None,
     ) -> CallRecord:
         rec = self._base(req, attempt, started)

@@ -111,7 +111,7 @@ async def converse(
     on_retry: RetryHook | None = None,
 ) -> CallRecord:
     """Run ``req`` as a tool conversation with ``mock`` results; one record (module docstring)."""
-    started = datetime.now(UTC).isoformat()
+    started = datetime.now(UTC)
     messages = list(req.messages)
     turns: list[tuple[CallRecord, StreamResult]] = []
     made: list[dict[str, Any]] = []

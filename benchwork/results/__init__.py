@@ -6,6 +6,7 @@ from benchwork.results._schema import (
     SCORE_NUMBERS,
     CallRecord,
     clean_text,
+    parse_started_at,
     records_to_frame,
 )
 from benchwork.results._totals import cost_total_expr, record_totals, total_cost, totals_exprs
@@ -16,6 +17,7 @@ __all__ = [
     "CallRecord",
     "clean_text",
     "cost_total_expr",
+    "parse_started_at",
     "record_problem",
     "record_totals",
     "records_to_frame",

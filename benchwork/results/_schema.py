@@ -7,11 +7,19 @@ frames from different runs and versions concatenate without surprises.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
 
-__all__ = ["RESULT_SCHEMA", "SCORE_NUMBERS", "CallRecord", "clean_text", "records_to_frame"]
+__all__ = [
+    "RESULT_SCHEMA",
+    "SCORE_NUMBERS",
+    "CallRecord",
+    "clean_text",
+    "parse_started_at",
+    "records_to_frame",
+]
 
 
 def clean_text(text: str | None) -> str | None:
@@ -71,7 +79,8 @@ RESULT_SCHEMA: dict[str, pl.DataType] = {
 class CallRecord:
     """One finished call (or its error). ``tool_calls`` is a JSON string of the OpenAI list form.
 
-    ``started_at`` is an ISO-8601 UTC string so the record round-trips through JSON unchanged.
+    ``started_at`` is a UTC ``datetime`` in memory and in the results frame; only its JSON
+    forms (journal, cache, ``to_dict``) hold the ISO-8601 text, parsed back by ``from_dict``.
     """
 
     run_id: str
@@ -91,7 +100,7 @@ class CallRecord:
     retry_wait_s: float | None = None
     #: each failed attempt in order, e.g. "429 rate_limit, 500 server_error"
     attempt_errors: str | None = None
-    started_at: str | None = None
+    started_at: datetime | None = None
     latency_s: float | None = None
     ttft_s: float | None = None
     output_tps: float | None = None
@@ -122,6 +131,8 @@ class CallRecord:
         ``dataclasses.asdict`` deep-copied everything and cost ~0.4 ms per record.
         """
         out = {name: getattr(self, name) for name in _FIELD_NAMES}
+        if self.started_at is not None:
+            out["started_at"] = self.started_at.isoformat()
         scores = self.scores
         out["scores"] = (
             {k: dict(v) if isinstance(v, dict) else v for k, v in scores.items()} if scores else {}
@@ -132,7 +143,9 @@ class CallRecord:
     def from_dict(cls, data: dict[str, Any]) -> CallRecord:
         """Build from a dict, ignoring keys this version does not know (forward compatible)."""
         names = _FIELD_SET
-        return cls(**{k: v for k, v in data.items() if k in names})
+        fields_ = {k: v for k, v in data.items() if k in names}
+        fields_["started_at"] = parse_started_at(fields_.get("started_at"))
+        return cls(**fields_)
 
     @property
     def ok(self) -> bool:
@@ -159,6 +172,20 @@ def _score_number(value: Any, path: tuple[str, ...]) -> float | None:
     return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def parse_started_at(value: Any) -> datetime | None:
+    """A record's ``started_at`` as an aware UTC datetime (from ISO text, or as given)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        when = value
+    else:
+        try:
+            when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
 def records_to_frame(records: list[CallRecord] | list[dict[str, Any]]) -> pl.DataFrame:
     """Build the results frame: RESULT_SCHEMA columns, then ``score_*`` columns in first-seen order.
 
@@ -166,6 +193,11 @@ def records_to_frame(records: list[CallRecord] | list[dict[str, Any]]) -> pl.Dat
     ``score_<name>_agreement`` when some row reports them (see ``SCORE_NUMBERS``).
     """
     rows = [r.to_dict() if isinstance(r, CallRecord) else dict(r) for r in records]
+    # the datetime itself where there is one (no round trip through text)
+    starts = [
+        parse_started_at(r.started_at if isinstance(r, CallRecord) else r.get("started_at"))
+        for r in records
+    ]
     seen: dict[str, dict[str, None]] = {}
     for row in rows:
         for name, value in (row.get("scores") or {}).items():
@@ -195,13 +227,8 @@ def records_to_frame(records: list[CallRecord] | list[dict[str, Any]]) -> pl.Dat
                 data[c].append(v.get("explanation") if isinstance(v, dict) else None)
             else:
                 data[c].append(_score_number(v, SCORE_NUMBERS[f]))
-    schema = dict(RESULT_SCHEMA)
-    frame = pl.DataFrame(
-        {c: data[c] for c in RESULT_SCHEMA},
-        schema={c: (pl.String() if c == "started_at" else t) for c, t in schema.items()},
-    ).with_columns(
-        pl.col("started_at").str.to_datetime(time_zone="UTC", time_unit="us", strict=False)
-    )
+    data["started_at"] = starts
+    frame = pl.DataFrame({c: data[c] for c in RESULT_SCHEMA}, schema=dict(RESULT_SCHEMA))
     if score_cols:
         extra = pl.DataFrame(
             {c: data[c] for c in score_cols},

@@ -23,7 +23,7 @@ from benchwork._util.redact import Redactor
 from benchwork.cache import CachePolicy, CallCache, open_run_cache
 from benchwork.client import CallError, CallRequest, Client
 from benchwork.errors import CacheMissError, StoreError
-from benchwork.results import CallRecord, record_totals, records_to_frame
+from benchwork.results import CallRecord, parse_started_at, record_totals, records_to_frame
 from benchwork.runner._config import RunConfig, coerce_suite, coerce_targets, spec_names, versions
 from benchwork.runner._durable import DurableWriter
 from benchwork.runner._events import Event, EventBus, Progress
@@ -359,6 +359,7 @@ class Session:
         """
         req = pc.request
         data = {k: v for k, v in hit.items() if k in _FROM_CACHE}
+        data["started_at"] = parse_started_at(data.get("started_at"))
         return CallRecord(
             run_id=self.run_id,
             case_id=req.case_id,

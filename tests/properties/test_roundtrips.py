@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import string
+from datetime import UTC
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -164,7 +165,7 @@ records = st.builds(
     output_tokens=st.none() | st.integers(0, 10**6),
     cost_usd=_opt_float,
     output_text=st.none() | st.text(max_size=30),
-    started_at=st.none() | st.just("2026-12-02T07:00:00.123456+00:00"),
+    started_at=st.none() | st.datetimes(timezones=st.just(UTC)),
 )
 
 
@@ -172,10 +173,16 @@ records = st.builds(
 @given(st.lists(records, min_size=1, max_size=6))
 def test_results_frame_round_trips_to_records(recs: list[CallRecord]) -> None:
     frame = records_to_frame(recs)
-    back = rows_to_records(frame)
+    back = [CallRecord.from_dict(row).to_dict() | {"started_at": CallRecord.from_dict(row).started_at}
+            for row in rows_to_records(frame)]  # fmt: skip
     fields = ("case_id", "target", "repeat", "status", "latency_s", "input_tokens", "cost_usd",
-              "output_text")  # fmt: skip
+              "output_text", "started_at")  # fmt: skip
     assert [{f: r[f] for f in fields} for r in back] == [
         {f: getattr(r, f) for f in fields} for r in recs
     ]
     assert frame.height == len(recs)
+    # started_at: a datetime in the record and in the frame, ISO text only in JSON
+    assert frame["started_at"].to_list() == [r.started_at for r in recs]
+    assert [CallRecord.from_dict(r.to_dict()).started_at for r in recs] == [
+        r.started_at for r in recs
+    ]
