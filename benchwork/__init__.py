@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from benchwork import (
         analysis,
         cache,
+        charts,
         client,
         errors,
         results,
@@ -77,6 +78,7 @@ _EXPORTS: dict[str, str] = {
 _SUBMODULES = (
     "analysis",
     "cache",
+    "charts",
     "client",
     "errors",
     "results",
@@ -101,6 +103,7 @@ __all__ = [
     "__version__",
     "analysis",
     "cache",
+    "charts",
     "client",
     "compare",
     "compare_sync",
