@@ -5,7 +5,9 @@ case ids they share; the ``match`` column names which, e.g. ``"same suite (ab12c
 or ``"different suites; 40 shared cases (baseline 50, candidate 45)"``.
 
 One row per (target, metric); metrics are every score both runs have, then ``ttft_s``,
-``latency_s`` and ``cost_usd`` (per call). ``a`` is the candidate and ``b`` the baseline, so
+``latency_s`` and ``cost_usd`` (per call). Speed and cost compare live calls only: a cache hit
+replays the original call's timings, so a cached candidate would look identical to its baseline
+(with no live calls the row reads ``no paired data``). ``a`` is the candidate and ``b`` the baseline, so
 ``diff`` = candidate - baseline. Columns: ``target``, ``metric``, ``match``, ``n_pairs``,
 ``n_unpaired``, ``repeats``, ``mean_baseline``, ``mean_candidate``, ``diff``, ``diff_lo``,
 ``diff_hi``, ``interval``, ``test``, ``statistic``, ``p_value``, ``p_holm`` (Holm within each
@@ -108,7 +110,10 @@ def compare_runs(
     rows: list[dict[str, Any]] = []
     for col in _metrics(baseline, candidate, metrics):
         binary = is_binary(both, col)
-        values = case_values(both.filter(pl.col("target").is_in(names)), col, "__arm", ["target"])
+        sub = both.filter(pl.col("target").is_in(names))
+        if not col.startswith("score_") and "cached" in sub.columns:
+            sub = sub.filter(~pl.col("cached").fill_null(False))  # a hit replays old timings
+        values = case_values(sub, col, "__arm", ["target"])
         low = lower_is_better(col)
         for target in names:
             part = values.filter(pl.col("target") == target)

@@ -182,3 +182,14 @@ def test_swapping_runs_mirrors_the_result(cases: list[tuple[bool, bool]], t: lis
         assert (f["regressions"], f["improvements"]) == (r["improvements"], r["regressions"])
         assert f["verdict"] == mirror.get(r["verdict"], r["verdict"])
     assert flips(base, cand).height == int((b != c).sum())
+
+
+def test_speed_compares_live_calls_only() -> None:
+    base, cand = _pair()
+    replay = base.with_columns(pl.lit(True).alias("cached"))  # the candidate came from the cache
+    out = compare_runs(base.with_columns(pl.lit(False).alias("cached")), replay)
+    speed = out.filter(pl.col("metric") == "ttft_s")
+    assert set(speed["n_pairs"]) == {0} and set(speed["verdict"]) == {"no paired data"}
+    scores = out.filter(pl.col("metric") == "score_exact")
+    assert set(scores["n_pairs"]) == {150}  # scores of cached calls still count
+    del cand
