@@ -121,7 +121,7 @@ class RunHandle:
             counts["cached"] += bool(rec.cached)
         return out
 
-    def subscribe(self, fn: Subscriber) -> Any:
+    def subscribe(self, fn: Subscriber) -> Callable[[], None]:
         """Call ``fn(event)`` on each later event; returns an unsubscribe function."""
         return self._session.bus.subscribe(fn)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -13,6 +14,7 @@ from benchwork.analysis import summarize
 from benchwork.results import CallRecord, record_totals, records_to_frame
 from benchwork.runner._diagnose import TargetFailure, diagnose
 from benchwork.runner._rescore import score_run
+from benchwork.scoring import ScorerSpec
 from benchwork.store import RunStore
 
 __all__ = ["Run", "load_run", "runs"]
@@ -52,7 +54,7 @@ class Run:
 
     async def rescore(
         self,
-        scorers: Any,
+        scorers: Sequence[ScorerSpec],
         *,
         cache_dir: str | Path | None = None,
         cache: str = "use",
@@ -70,7 +72,7 @@ class Run:
 
     def rescore_sync(
         self,
-        scorers: Any,
+        scorers: Sequence[ScorerSpec],
         *,
         cache_dir: str | Path | None = None,
         cache: str = "use",

@@ -10,7 +10,7 @@ import difflib
 import functools
 import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, overload
 
 from benchwork.errors import BenchworkError
 from benchwork.scoring._score import BaseScorer, Scorer, ScorerSpec
@@ -72,7 +72,15 @@ def scorer_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def scorer(fn: Callable[..., Any] | None = None, *, name: str | None = None) -> Any:
+@overload
+def scorer(fn: Callable[..., Any], *, name: str | None = None) -> FunctionScorer: ...
+@overload
+def scorer(
+    fn: None = None, *, name: str | None = None
+) -> Callable[[Callable[..., Any]], FunctionScorer]: ...
+def scorer(
+    fn: Callable[..., Any] | None = None, *, name: str | None = None
+) -> FunctionScorer | Callable[[Callable[..., Any]], FunctionScorer]:
     """Decorator: register a function ``(case, record)`` (sync or async) as a named scorer.
 
     Use as ``@scorer`` or ``@scorer(name="tone")``; returns the scorer object, callable as before.
