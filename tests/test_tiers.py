@@ -6,6 +6,8 @@ an exact tier needs the template's share measured and the filler sized by the to
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import benchwork as bw
@@ -84,3 +86,25 @@ def test_without_a_server_tokenizer_lengths_are_approximate_and_say_so():
     (row,) = frame.to_dicts()
     assert row["status"] == "ok" and row["note"] == "approximate length (no server tokenizer)"
     assert row["tokens_source"] == "usage" and row["input_tokens"] == 32  # 40 - 8 words
+
+
+def test_cli_tiers_prints_one_line_per_tier_and_rejects_bad_tiers(capsys):
+    from benchwork.cli import main
+
+    model = _model("lcp", tokenizer="llama-cpp-python", context_window=120)
+    with SimServer([model]) as sim:
+        code = main(["tiers", "-m", "openai/lcp", "--api-base", sim.base_url,
+                     "--context-tiers", "40,80,200", "--repeats", "2", "--max-tokens", "4"])  # fmt: skip
+        out = capsys.readouterr().out
+        assert code == 0
+        lines = out.strip().splitlines()
+        assert lines[0].split()[:3] == ["tier", "calls", "input"]
+        assert [ln.split()[:3] for ln in lines[1:4]] == [["40", "2", "40"], ["80", "2", "80"],
+                                                         ["200", "0", "—"]]  # fmt: skip
+        assert lines[4] == "tier 200: beyond the context window (120)"
+        code = main(["tiers", "-m", "openai/lcp", "--api-base", sim.base_url, "--json",
+                     "--context-tiers", "40", "--repeats", "1", "--max-tokens", "4"])  # fmt: skip
+        rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        assert code == 0 and [(r["tier"], r["input_tokens"]) for r in rows] == [(40, 40)]
+    assert main(["tiers", "-m", "openai/x", "--context-tiers", "1k,lots"]) == 2
+    assert "--context-tiers: bad tier 'lots'" in capsys.readouterr().err
