@@ -35,7 +35,7 @@ from benchwork.scoring._score import (
 __all__ = ["MAX_INT_DIGITS", "JsonSchema", "JsonValid", "check_schema", "parse_json_output"]
 
 #: json_schema checks integers of up to this many digits (exact conversion is quadratic).
-MAX_INT_DIGITS = 20_000
+MAX_INT_DIGITS = 100_000
 #: At most this many ``` fences are tried.
 MAX_FENCES = 50
 _STR_DIGITS = 4_000  # below Python's int/str conversion limit (4,300)

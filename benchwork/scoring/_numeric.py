@@ -28,7 +28,7 @@ from typing import Any
 
 from benchwork.errors import BenchworkError
 from benchwork.scoring._registry import register_scorer
-from benchwork.scoring._score import BaseScorer, Score, clip, fmt_number
+from benchwork.scoring._score import BaseScorer, Score, clip, fmt_number, safe_repr
 
 __all__ = ["Found", "Numeric", "extract_number", "find_number", "to_number"]
 
@@ -50,7 +50,7 @@ _NUMBER = re.compile(
     (?<!\d,)(?<!\d[{_SLASH}])            # nor the tail of "1,2,3" or of the date "1/2/2024"
     (?P<sign>{_SIGN})?
     (?:
-        (?P<radix>0[xX][0-9A-Fa-f]+|0[bB][01]+|0[oO][0-7]+)(?![\w.])
+        (?P<radix>0[xX][0-9A-Fa-f]+|0[bB][01]+|0[oO][0-7]+)(?!\w|\.\w)
       | (?P<badradix>0[xXbBoO][0-9A-Za-z]+)
       | (?P<mw>\d+)[ \u00a0]+(?P<mn>\d+)[ ]?[{_SLASH}][ ]?(?P<md>\d+)(?![{_SLASH}]?\d|[.,]\d)
       | (?:(?P<vw>\d+)[ \u00a0]?)?(?P<vulgar>[{_VULGAR}])
@@ -277,8 +277,10 @@ class Numeric(BaseScorer):
 
     def _want(self, expected: Any) -> float:
         want = to_number(expected, percent_as_fraction=self.percent_as_fraction)
+        if want is None and isinstance(expected, int) and not isinstance(expected, bool):
+            raise BenchworkError(f"{self.name}: expected integer is beyond the float range")
         if want is None or math.isnan(want):
-            shown = clip(expected) if isinstance(expected, str) else clip(repr(expected))
+            shown = clip(expected) if isinstance(expected, str) else clip(safe_repr(expected))
             raise BenchworkError(
                 f"{self.name}: expected value {shown} ({type(expected).__name__}) is not a "
                 "number; give a number or a string holding one"

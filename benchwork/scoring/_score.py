@@ -33,6 +33,7 @@ __all__ = [
     "fmt_number",
     "regex_search",
     "regex_timeout",
+    "safe_repr",
 ]
 
 #: One regex search (the regex scorer, JSON Schema patterns) gives up after this many seconds.
@@ -177,11 +178,29 @@ def clip(text: Any, limit: int = 60) -> str:
     return repr(text[:limit] + "…") if len(text) > limit else repr(text)
 
 
+def safe_repr(value: Any) -> str:
+    """``repr``, or a short stand-in when it cannot be made (an int past 4,300 digits)."""
+    try:
+        return repr(value)
+    except (ValueError, RecursionError):
+        return f"<{type(value).__name__} too large to show>"
+
+
 def fmt_number(x: float) -> str:
     """``42.0`` → ``42``; other floats by ``repr``."""
     if isinstance(x, float) and x.is_integer() and abs(x) < 1e16:
         return str(int(x))
     return repr(x)
+
+
+def _int_text(n: int) -> str:
+    """``str(n)``, also past Python's 4,300-digit limit for int/str conversion."""
+    try:
+        return str(n)
+    except ValueError:
+        from decimal import Decimal
+
+        return str(Decimal(n))
 
 
 def expected_texts(expected: Any, scorer_name: str, *, drop_empty: bool = False) -> list[str]:
@@ -196,8 +215,10 @@ def expected_texts(expected: Any, scorer_name: str, *, drop_empty: bool = False)
             )
         if isinstance(item, bool):
             text = str(item).lower()
-        elif isinstance(item, int | float):
-            text = fmt_number(float(item)) if isinstance(item, float) else str(item)
+        elif isinstance(item, float):
+            text = fmt_number(item)
+        elif isinstance(item, int):
+            text = _int_text(item)
         else:
             text = as_text(item)
         if text or not drop_empty:
@@ -245,10 +266,10 @@ class BaseScorer:
         expected_texts(expected, self.name)
 
     @staticmethod
-    def field_error(case: Any, field: str, fn: Callable[..., Any], *args: Any) -> None:
-        """Run ``fn(*args)``; a BenchworkError becomes a SuiteError naming the case and field."""
+    def field_error(case: Any, field: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)``; a BenchworkError becomes a SuiteError naming the case and field."""
         try:
-            fn(*args)
+            return fn(*args)
         except SuiteError:
             raise
         except BenchworkError as e:

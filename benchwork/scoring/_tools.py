@@ -80,15 +80,20 @@ def parse_tool_calls(raw: Any) -> list[ToolCall]:
     return [_one(item) for item in raw]
 
 
+def _metadata(case: Any) -> Mapping[str, Any]:
+    metadata = case_field(case, "metadata")
+    return metadata if isinstance(metadata, Mapping) else {}
+
+
 class _ToolScorer(BaseScorer):
     needs_expected = False
 
-    def _calls(self, case: Any, record: Any) -> tuple[list[ToolCall], list[ToolCall]] | Score:
-        expected = self.expected
-        if expected is None:
-            expected = (case_field(case, "metadata") or {}).get("expected_tool_calls")
-        if expected is None:
-            return Score.skipped(NO_EXPECTED_CALLS)
+    def _expected_field(self, case: Any) -> tuple[Any, str]:
+        if self.expected is not None:
+            return self.expected, f"scorer {self.name!r} option 'expected'"
+        return _metadata(case).get("expected_tool_calls"), "metadata.expected_tool_calls"
+
+    def _want(self, expected: Any) -> list[ToolCall]:
         try:
             want = parse_tool_calls(expected)
         except ValueError as e:
@@ -96,6 +101,18 @@ class _ToolScorer(BaseScorer):
         bad = next((c for c in want if c.error), None)
         if bad:
             raise BenchworkError(f"{self.name}: expected call {bad.name!r}: {bad.error}")
+        return want
+
+    def check(self, case: Any) -> None:
+        expected, field = self._expected_field(case)
+        if expected is not None:
+            self.field_error(case, field, self._want, expected)
+
+    def _calls(self, case: Any, record: Any) -> tuple[list[ToolCall], list[ToolCall]] | Score:
+        expected, _ = self._expected_field(case)
+        if expected is None:
+            return Score.skipped(NO_EXPECTED_CALLS)
+        want = self._want(expected)
         try:
             got = parse_tool_calls(getattr(record, "tool_calls", None))
         except ValueError as e:
@@ -250,16 +267,27 @@ class ToolArgs(_ToolScorer):
         return self.mode
 
     def _case_rules(self, case: Any) -> Mapping[str, str]:
-        rules = (case_field(case, "metadata") or {}).get("tool_arg_rules") or {}
+        rules = _metadata(case).get("tool_arg_rules") or {}
         if not isinstance(rules, Mapping):
             raise BenchworkError(f"{self.name}: metadata.tool_arg_rules must be a mapping")
         for key, rule in rules.items():
-            if rule not in ARG_RULES:
+            if not isinstance(rule, str) or rule not in ARG_RULES:
                 raise BenchworkError(
                     f"{self.name}: metadata.tool_arg_rules: rule {rule!r} for {key!r} is not "
                     f"one of: {', '.join(ARG_RULES)}"
                 )
         return rules
+
+    def check(self, case: Any) -> None:
+        super().check(case)
+        rules = self.field_error(case, "metadata.tool_arg_rules", self._case_rules, case)
+        expected, field = self._expected_field(case)
+        if expected is None:
+            return
+        for call in self._want(expected):
+            for key, value in call.arguments.items():
+                if self._rule(call.name, key, rules) == "regex":
+                    self.field_error(case, field, _regex_rule, value)
 
     def score(self, output: str, expected: Any, case: Any, record: Any) -> Score:
         try:
