@@ -9,9 +9,17 @@ one user message of N words is N + 2 (role markers) + 1 (assistant marker) + 1 (
 
 from __future__ import annotations
 
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
+from aiohttp import web
 
 import benchwork as bw
+from benchwork.client import RetryPolicy
 from benchwork.sim import SimModel, SimServer
 
 PROMPT = "tell me something"  # the case input is "tell me something 0": 4 words
@@ -119,3 +127,52 @@ def test_nothing_exact_left_falls_back_to_litellm_and_flags_it():
         (row,) = _run(sim, "mute")
     assert row["tokens_source"] == "litellm" and row["tokens_estimated"] is True
     assert 8 <= row["output_tokens"] <= 30 and row["input_tokens"] >= 3
+
+
+def test_sim_local_server_fields_are_checked():
+    with pytest.raises(ValueError, match="'tokens_per_chunk' must be a whole number >= 1"):
+        SimModel("x", tokens_per_chunk=0)
+    with pytest.raises(ValueError, match=r"'tokenizer' must be one of llama\.cpp"):
+        SimModel("x", tokenizer="ollama")
+    with pytest.raises(ValueError, match="'context_window' must be a whole number"):
+        SimModel("x", context_window=0)
+
+
+def test_stream_ended_without_output_or_finish_is_an_error_not_an_empty_success():
+    # what llama-cpp-python's server sends a stream it drops for a newer request
+    async def dropped(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(request)
+        role = {"choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}]}
+        await resp.write(f"data: {json.dumps(role)}\n\ndata: [DONE]\n\n".encode())
+        return resp
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", dropped)
+    with _AppThread(app) as base:
+        target = bw.Target("openai/x", api_base=base)
+        suite = bw.Suite(name="t", cases=[bw.Case(id="c0", input="hi")])
+        run = bw.run_sync(suite, [target], cache="off", progress=False, retry=RetryPolicy(1))
+        (row,) = run.results.to_dicts()
+    assert row["status"] == "error" and row["error_type"] == "stream_cut"
+    assert "no output and no finish_reason" in row["error_message"]
+
+
+@contextmanager
+def _AppThread(app: web.Application) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 from a thread with its own loop; yields its /v1 base URL."""
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(app)
+    loop.run_until_complete(runner.setup())
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    loop.run_until_complete(site.start())
+    port = runner.addresses[0][1]
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.run_until_complete(runner.cleanup())
+        loop.close()
