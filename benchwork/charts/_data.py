@@ -8,12 +8,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import altair as alt
 import polars as pl
 
 from benchwork.errors import BenchworkError
 
 __all__ = [
     "SCORE_KEYS",
+    "AnyChart",
     "is_rate",
     "measured",
     "results_of",
@@ -22,6 +24,9 @@ __all__ = [
     "speed_rows",
     "targets_of",
 ]
+
+#: what chart functions return
+AnyChart = alt.Chart | alt.LayerChart | alt.FacetChart | alt.HConcatChart | alt.VConcatChart
 
 _NOT_SCORES = ("_explanation", "_cost_usd", "_agreement")
 #: the columns that leaderboard score intervals depend on

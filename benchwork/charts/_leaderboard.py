@@ -14,6 +14,7 @@ import polars as pl
 from benchwork import analysis
 from benchwork.charts._data import (
     SCORE_KEYS,
+    AnyChart,
     is_rate,
     measured,
     results_of,
@@ -75,7 +76,7 @@ def leaderboard(
     *,
     confidence: float = 0.95,
     title: str | None = None,
-) -> alt.FacetChart | alt.LayerChart:
+) -> AnyChart:
     """Bars of each target's mean score, whiskers at the analysis leaderboard's interval.
 
     ``score``: ``"exact"``, a list, or None for one panel per score. Scores within [0, 1]

@@ -1,0 +1,188 @@
+"""``speed`` and ``ttft_vs_tps``: speed per target, summarised before drawing.
+
+Boxes are quartiles with Tukey whiskers (1.5 x IQR) computed in Polars; p50 and p95 are
+``analysis.leaderboard``'s, with their bootstrap intervals. Rows are live ok calls, as there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import altair as alt
+import polars as pl
+
+from benchwork import analysis
+from benchwork.charts._data import AnyChart, results_of, speed_rows, targets_of
+from benchwork.charts._theme import color
+from benchwork.errors import BenchworkError
+
+__all__ = ["SPEED_METRICS", "speed", "speed_data", "ttft_vs_tps", "ttft_vs_tps_data"]
+
+#: metric -> (leaderboard stem, unit suffix, axis title, scale to display unit)
+SPEED_METRICS: dict[str, tuple[str, str, str, float]] = {
+    "ttft_s": ("ttft", "_s", "time to first token (ms)", 1000.0),
+    "latency_s": ("latency", "_s", "latency (ms)", 1000.0),
+    "output_tps": ("output_tps", "", "output tokens per second (tok/s)", 1.0),
+    "itl_mean_s": ("itl_mean", "_s", "mean inter-token latency (ms)", 1000.0),
+}
+
+
+def _metric(metric: str) -> str:
+    aliases = {"ttft": "ttft_s", "latency": "latency_s", "tps": "output_tps", "tok/s": "output_tps"}
+    name = aliases.get(metric, metric)
+    if name not in SPEED_METRICS:
+        raise BenchworkError(f"speed metric must be one of {list(SPEED_METRICS)}, not {metric!r}")
+    return name
+
+
+def _board(frame: pl.DataFrame, metrics: Sequence[str]) -> pl.DataFrame:
+    keep = [c for c in ("target", "warmup", "cached", "status", *metrics) if c in frame.columns]
+    return analysis.leaderboard(frame.select(keep), sort=None)
+
+
+def speed_data(
+    data: Any, metric: str = "ttft_s", *, board: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Per target: quartiles, Tukey whiskers, p50/p95 with intervals, n (display units)."""
+    name = _metric(metric)
+    stem, u, _, k = SPEED_METRICS[name]
+    frame = results_of(data)
+    rows = speed_rows(frame).filter(pl.col(name).is_not_null() & pl.col(name).is_finite())
+    x = pl.col(name)
+    q1, q3 = x.quantile(0.25, "linear"), x.quantile(0.75, "linear")
+    box = rows.group_by("target").agg(
+        q1.alias("q1"),
+        q3.alias("q3"),
+        x.filter(x >= q1 - 1.5 * (q3 - q1)).min().alias("whisker_lo"),
+        x.filter(x <= q3 + 1.5 * (q3 - q1)).max().alias("whisker_hi"),
+        x.count().alias("n"),
+    )
+    lb = board if board is not None else _board(frame, [name])
+    cols = {
+        "p50": f"{stem}_p50{u}",
+        "p50_lo": f"{stem}_p50_lo{u}",
+        "p50_hi": f"{stem}_p50_hi{u}",
+        "p95": f"{stem}_p95{u}",
+        "p95_lo": f"{stem}_p95_lo{u}",
+        "p95_hi": f"{stem}_p95_hi{u}",
+    }
+    marks = lb.select("target", *[pl.col(c).alias(a) for a, c in cols.items()])
+    out = box.join(marks, on="target", how="inner").filter(pl.col("p50").is_not_null())
+    scaled = ["q1", "q3", "whisker_lo", "whisker_hi", *cols]
+    return out.with_columns(pl.col(scaled) * k, pl.lit(name).alias("metric")).sort("p50")
+
+
+def _one(rows: pl.DataFrame, name: str, targets: list[str]) -> AnyChart:
+    _, _, title, _ = SPEED_METRICS[name]
+    y = alt.Y("target:N", title=None, sort=alt.EncodingSortField("p50", order="ascending"))
+    x = alt.X("whisker_lo:Q", title=title, scale=alt.Scale(zero=False))
+    base = alt.Chart(rows).encode(y=y)
+    tip = [
+        "target:N",
+        "n:Q",
+        *[alt.Tooltip(f"{c}:Q", format=".4g") for c in ("p50", "p50_lo", "p50_hi")],
+        *[alt.Tooltip(f"{c}:Q", format=".4g") for c in ("p95", "p95_lo", "p95_hi")],
+        alt.Tooltip("q1:Q", format=".4g"),
+        alt.Tooltip("q3:Q", format=".4g"),
+    ]
+    whisker = base.mark_rule(color="#666").encode(x=x, x2="whisker_hi:Q")
+    box = base.mark_bar(height={"band": 0.55}, opacity=0.45).encode(
+        x="q1:Q", x2="q3:Q", color=color(targets), tooltip=tip
+    )
+    p50 = base.mark_tick(thickness=3, size=22, color="#000").encode(x="p50:Q", tooltip=tip)
+    p50_ci = base.mark_rule(strokeWidth=3, color="#000", yOffset=13).encode(
+        x="p50_lo:Q", x2="p50_hi:Q"
+    )
+    p95 = base.mark_point(shape="diamond", filled=True, size=70, color="#D55E00").encode(
+        x="p95:Q", tooltip=tip
+    )
+    p95_ci = base.mark_rule(strokeWidth=2, color="#D55E00", yOffset=13).encode(
+        x="p95_lo:Q", x2="p95_hi:Q"
+    )
+    p95_label = base.mark_text(dy=-13, fontSize=10, color="#D55E00").encode(
+        x="p95:Q", text=alt.value("p95")
+    )
+    return alt.layer(whisker, box, p50, p50_ci, p95, p95_ci, p95_label).properties(
+        height=alt.Step(34)
+    )
+
+
+def speed(
+    data: Any,
+    metrics: str | Sequence[str] = ("ttft_s", "latency_s", "output_tps"),
+    *,
+    title: str | None = None,
+) -> AnyChart:
+    """Per target: box (quartiles, 1.5 x IQR whiskers), p50 (black tick) and p95 (diamond).
+
+    Under each mark, a bar shows its bootstrap interval from ``analysis.leaderboard``.
+    ``metrics``: any of ``ttft_s``, ``latency_s``, ``output_tps``, ``itl_mean_s``.
+    """
+    names = [_metric(m) for m in ([metrics] if isinstance(metrics, str) else metrics)]
+    frame = results_of(data)
+    board = _board(frame, names)
+    targets = targets_of(frame)
+    panels = []
+    for name in names:
+        rows = speed_data(frame, name, board=board)
+        if not rows.is_empty():
+            panels.append(_one(rows, name, targets))
+    if not panels:
+        raise BenchworkError(f"nothing to draw: no live ok call has {names}")
+    sub = (
+        "box: quartiles, whiskers 1.5 x IQR; black tick p50, diamond p95; bars below: 95% intervals"
+    )
+    return alt.vconcat(*panels).properties(
+        title=alt.TitleParams(title or "Speed per target", subtitle=sub)
+    )
+
+
+def ttft_vs_tps_data(data: Any) -> pl.DataFrame:
+    """Per target: TTFT p50 (ms) and output tok/s p50 with their intervals."""
+    frame = results_of(data)
+    lb = _board(frame, ["ttft_s", "output_tps"])
+    return (
+        lb.select(
+            "target",
+            (pl.col("ttft_p50_s") * 1000).alias("ttft_ms"),
+            (pl.col("ttft_p50_lo_s") * 1000).alias("ttft_lo"),
+            (pl.col("ttft_p50_hi_s") * 1000).alias("ttft_hi"),
+            pl.col("output_tps_p50").alias("tps"),
+            pl.col("output_tps_p50_lo").alias("tps_lo"),
+            pl.col("output_tps_p50_hi").alias("tps_hi"),
+            pl.col("speed_n").alias("n"),
+        )
+        .filter(pl.col("ttft_ms").is_not_null() & pl.col("tps").is_not_null())
+        .sort("target")
+    )
+
+
+def ttft_vs_tps(data: Any, *, title: str | None = None) -> AnyChart:
+    """Median TTFT (x, lower is better) against median output tok/s (y), both with intervals.
+
+    Targets whose answers are too short for a rate (one token) have no tok/s and are noted.
+    """
+    frame = results_of(data)
+    rows = ttft_vs_tps_data(frame)
+    if rows.is_empty():
+        raise BenchworkError("nothing to draw: no target has both TTFT and tok/s")
+    missing = sorted(set(targets_of(frame)) - set(rows["target"].to_list()))
+    x = alt.X("ttft_ms:Q", title="time to first token, p50 (ms)", scale=alt.Scale(zero=False))
+    y = alt.Y("tps:Q", title="output tokens per second, p50 (tok/s)", scale=alt.Scale(zero=False))
+    base = alt.Chart(rows).encode(x=x, y=y)
+    tip = ["target:N", "n:Q", *[alt.Tooltip(f"{c}:Q", format=".4g") for c in rows.columns[1:7]]]
+    layers = [
+        base.mark_rule(color="#666").encode(x="ttft_lo:Q", x2="ttft_hi:Q"),
+        base.mark_rule(color="#666").encode(y="tps_lo:Q", y2="tps_hi:Q"),
+        base.mark_point(filled=True, size=90, opacity=1).encode(
+            color=color(targets_of(frame)), tooltip=tip
+        ),
+        base.mark_text(align="left", dx=8, dy=-8, fontSize=11).encode(text="target:N"),
+    ]
+    sub = ["whiskers: 95% bootstrap intervals of the medians; up and left is better"]
+    if missing:
+        sub.append("no tok/s (answers under 2 tokens): " + ", ".join(missing))
+    return alt.layer(*layers).properties(
+        title=alt.TitleParams(title or "TTFT vs output speed", subtitle=sub)
+    )
