@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         target,
         widgets,
     )
+    from benchwork.client import context_tiers, context_tiers_sync
     from benchwork.errors import BenchworkError
     from benchwork.runner import (
         Run,
@@ -58,6 +59,8 @@ _EXPORTS: dict[str, str] = {
     "Case": "benchwork.suite",
     "Suite": "benchwork.suite",
     "Target": "benchwork.target",
+    "context_tiers": "benchwork.client",
+    "context_tiers_sync": "benchwork.client",
     "Run": "benchwork.runner",
     "RunHandle": "benchwork.runner",
     "run": "benchwork.runner",
@@ -107,6 +110,8 @@ __all__ = [
     "client",
     "compare",
     "compare_sync",
+    "context_tiers",
+    "context_tiers_sync",
     "errors",
     "load_run",
     "results",

@@ -331,9 +331,24 @@ async def context_tiers(
 
 
 def context_tiers_sync(
-    target: Target, tiers: Sequence[int] = (1_000, 4_000, 16_000), **kw: Any
+    target: Target,
+    tiers: Sequence[int] = (1_000, 4_000, 16_000),
+    *,
+    repeats: int = 3,
+    max_tokens: int = 16,
+    window: int | None = None,
+    shared_prefix: bool = False,
 ) -> pl.DataFrame:
     """``context_tiers`` from synchronous code (a script, or a notebook cell)."""
     from benchwork._util.sync import run_blocking
 
-    return run_blocking(lambda: context_tiers(target, tiers, **kw))
+    return run_blocking(
+        lambda: context_tiers(
+            target,
+            tiers,
+            repeats=repeats,
+            max_tokens=max_tokens,
+            window=window,
+            shared_prefix=shared_prefix,
+        )
+    )
