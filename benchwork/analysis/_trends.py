@@ -19,6 +19,7 @@ recurs across runs is one cluster (cluster-robust by case).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, Literal
@@ -64,6 +65,23 @@ def _metrics(frame: pl.DataFrame, metrics: Sequence[str] | None) -> list[str]:
         return list(metrics)
     scores = score_columns(frame)
     return [*scores[:1], *DEFAULT_TREND_METRICS]
+
+
+_KEEP = ("run_id", "started_at", "target", "case_id", "warmup", "cached", "status")
+
+
+def _slim(frame: pl.DataFrame, metrics: list[str]) -> pl.DataFrame:
+    """Only the columns the metrics need (the leaderboard skips speed metrics it lacks)."""
+    scores = set(score_columns(frame))
+    keep = [c for c in _KEEP if c in frame.columns]
+    for m in metrics:
+        name = m.removesuffix("_mean")
+        match = re.fullmatch(r"(.+)_p(?:50|95)(_s)?", name)
+        source = f"{match.group(1)}{match.group(2) or ''}" if match else name
+        for c in (source, f"score_{name}", name):
+            if c in frame.columns and (c in scores or not c.startswith("score_")):
+                keep.append(c)
+    return frame.select(list(dict.fromkeys(keep)))
 
 
 def _long(board: pl.DataFrame, metrics: list[str], keys: list[str]) -> pl.DataFrame:
@@ -122,6 +140,7 @@ def trends(
 
     frame = _frame_with_times(data)
     names = _metrics(frame, metrics)
+    frame = _slim(frame, names)
     times = frame.group_by("run_id").agg(pl.col("started_at").min().alias("run_time"))
     board = leaderboard(frame, by="run_id", confidence=confidence, speed=speed)
     board = board.join(times, on="run_id", how="left")
@@ -170,6 +189,7 @@ def trend_windows(
     """Per window (days before the newest run), target and metric: runs, value, lo, hi, n."""
     frame = _frame_with_times(data)
     names = _metrics(frame, metrics)
+    frame = _slim(frame, names)
     times = frame.group_by("run_id").agg(pl.col("started_at").min().alias("run_time"))
     newest = times["run_time"].max()
     parts = []
