@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from benchwork.errors import BenchworkError
+from benchwork.errors import BenchworkError, SuiteError
 from benchwork.results import CallRecord, records_to_frame
 from benchwork.scoring import (
     Contains,
@@ -616,7 +616,11 @@ async def test_score_records_end_to_end() -> None:
     def boom(case: Any, record: Any) -> Score:
         raise RuntimeError("kaput")
 
-    out = await score_records(cases, records, ["exact", {"type": "numeric", "name": "num"}, boom])
+    # 'Paris' can never be scored by numeric: an error naming the case, before any scoring
+    with pytest.raises(SuiteError, match="case 'a': field 'expected': num: expected value 'Paris'"):
+        await score_records(cases, records, ["exact", {"type": "numeric", "name": "num"}, boom])
+    assert all(r.scores in (None, {}) for r in records)
+    out = await score_records(cases, records, ["exact", {"type": "contains", "name": "num"}, boom])
     assert out is records
     assert records[0].scores["exact"] == {
         "value": 1.0,
@@ -641,7 +645,7 @@ async def test_score_records_end_to_end() -> None:
 
     frame = records_to_frame(records)
     assert frame["score_exact"].to_list() == [1.0, 0.0, None, None]
-    assert frame["score_num"].to_list() == [None, 1.0, None, None]
+    assert frame["score_num"].to_list() == [1.0, 1.0, None, None]
     assert frame["score_exact_explanation"].to_list()[2] == "call failed: Timeout"
     assert frame["score_boom_explanation"][0] == "RuntimeError: kaput"
 

@@ -76,7 +76,8 @@ class Session:
         )
         self.store = RunStore(home, redactor=self.redactor)
         self.scorers = self._scorer_specs()
-        self._scorer_objs = _resolve_scorers(self.scorers)  # unknown scorer: fail before any call
+        # an unknown scorer, or a case input a scorer can never use: fail before any call
+        self._scorer_objs = _resolve_scorers(self.scorers, suite.cases)
         self._slow_scoring = any(_may_be_slow(s) for s in self._scorer_objs)
         self.policy = CachePolicy(self.cache, config.cache_mode)
         for s in self._scorer_objs:  # LLM judges use the run's cache policy (same mode, same cache)
@@ -473,15 +474,22 @@ async def _stop(tasks: list[asyncio.Future[None]]) -> None:
 
 
 def _may_be_slow(scorer: Any) -> bool:
-    """True unless the scorer is a built-in synchronous one (judges and custom ones may wait)."""
+    """True unless the scorer is a cheap built-in synchronous one (judges and custom ones may
+    wait; regexes may run up to their time limit)."""
     from benchwork.scoring import AsyncBaseScorer, BaseScorer
 
-    return not isinstance(scorer, BaseScorer) or isinstance(scorer, AsyncBaseScorer)
+    return (
+        not isinstance(scorer, BaseScorer)
+        or isinstance(scorer, AsyncBaseScorer)
+        or scorer.offload == "always"
+    )
 
 
-def _resolve_scorers(specs: list[Any]) -> list[Any]:
+def _resolve_scorers(specs: list[Any], cases: list[Any]) -> list[Any]:
     if not specs:
         return []
-    from benchwork.scoring import resolve_scorers
+    from benchwork.scoring import check_cases, resolve_scorers
 
-    return resolve_scorers(specs)
+    scorers = resolve_scorers(specs)
+    check_cases(scorers, cases)
+    return scorers

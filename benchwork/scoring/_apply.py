@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from typing import Any
 
+from benchwork.scoring._check import check_cases
 from benchwork.scoring._registry import resolve_scorers
 from benchwork.scoring._score import (
     OFFLOAD_CHARS,
@@ -172,12 +173,14 @@ async def score_records(
     Failed calls get ``Score(None, "error", ...)`` without running the scorer; a scorer that
     raises gives an error score instead of stopping the run; at most ``concurrency`` async
     or threaded scorers run at once, and a threaded one is given up after ``time_limit_s``.
+    A case whose input a scorer can never use raises a ``SuiteError`` first (``check_cases``).
     """
     resolved = resolve_scorers(scorers)
     if isinstance(cases, Mapping):
         by_id = dict(cases)
     else:
         by_id = {str(case_field(c, "id")): c for c in cases}
+    check_cases(resolved, by_id.values())
     pairs = ((by_id.get(r.case_id, _NO_CASE), r) for r in records)
     await _score_pairs(pairs, resolved, concurrency, time_limit_s)
     return records
