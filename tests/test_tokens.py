@@ -176,3 +176,12 @@ def _AppThread(app: web.Application) -> Iterator[str]:
         thread.join(5)
         loop.run_until_complete(runner.cleanup())
         loop.close()
+
+
+def test_non_ascii_text_is_counted_by_the_tokenizer_not_the_chunks():
+    # llama-cpp-python merges a token that ends mid-character into the next chunk
+    with SimServer([_model("lcp", tokenizer="llama-cpp-python")]) as sim:
+        sim.set_answers({f"{PROMPT} 0": "café au lait, s'il vous plaît"})
+        (row,) = _run(sim, "lcp")
+    assert row["output_text"] == "café au lait, s'il vous plaît"
+    assert row["tokens_source"] == "probe/tokenize" and row["output_tokens"] == row["chunks"] == 6

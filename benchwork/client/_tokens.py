@@ -160,7 +160,9 @@ class TokenCounter:
         if server is not None and key is not None and plain and body.get("stream"):
             if server.one_per_chunk is None:
                 await self._detect_chunks(req, body, server, key)
-            if server.one_per_chunk:
+            # llama-cpp-python holds back a token that ends inside a UTF-8 character and sends
+            # it with the next: non-ASCII text goes to the tokenizer when there is one
+            if server.one_per_chunk and (server.kind is None or result.text.isascii()):
                 result.output_tokens, result.output_source = len(result.token_times), "chunks"
                 return
         if server is not None and server.kind is not None and key is not None:
