@@ -54,7 +54,7 @@ def heatmap(
     max_cases: int = 60,
     title: str | None = None,
 ) -> AnyChart:
-    """One cell per case and target: the case's mean score (grey: no score, e.g. failed)."""
+    """One cell per case and target: the case's mean score (grey: no score, e.g. failed calls)."""
     cells, total = heatmap_data(data, score, max_cases=max_cases)
     if cells.is_empty():
         raise BenchworkError("nothing to draw: no case has a row")
@@ -64,30 +64,28 @@ def heatmap(
     sub = "hover a cell for the answer and the scorer's explanation"
     if total > cells["case_id"].n_unique():
         sub += f"; {cells['case_id'].n_unique()} of {total} cases: where targets disagree most"
-    return (
-        alt.Chart(cells)
-        .mark_rect(stroke="white", strokeWidth=0.5)
-        .encode(
-            x=alt.X("target:N", title=None, axis=alt.Axis(labelAngle=-30)),
-            y=alt.Y("case_id:N", title="case", sort=order["case_id"].to_list()),
-            color=alt.Color(
-                "score:Q",
-                title=f"{name}" + (" (mean over repeats)" if cells["n"].max() != 1 else ""),
-                scale=alt.Scale(scheme="viridis", domain=[0, 1] if pct else alt.Undefined),
-                legend=alt.Legend(format=".0%" if pct else ".3g"),
-            ),
-            tooltip=[
-                "case_id:N",
-                "target:N",
-                alt.Tooltip("score:Q", format=".3g"),
-                "n:Q",
-                "output:N",
-                "explanation:N",
-            ],
-        )
-        .properties(
-            title=alt.TitleParams(title or f"Scores per case: {name}", subtitle=sub),
-            height=alt.Step(12),
-            width=alt.Step(60),
-        )
+    x = alt.X("target:N", title=None, axis=alt.Axis(labelAngle=-30))
+    y = alt.Y("case_id:N", title="case", sort=order["case_id"].to_list())
+    tip = [
+        "case_id:N",
+        "target:N",
+        alt.Tooltip("score:Q", format=".3g"),
+        "n:Q",
+        "output:N",
+        "explanation:N",
+    ]
+    cell = alt.Chart(cells).mark_rect(stroke="white", strokeWidth=0.5).encode(x=x, y=y)
+    scored = cell.transform_filter("isValid(datum.score)").encode(
+        color=alt.Color(
+            "score:Q",
+            title=f"{name}" + (" (mean over repeats)" if cells["n"].max() != 1 else ""),
+            scale=alt.Scale(scheme="viridis", domain=[0, 1] if pct else alt.Undefined),
+            legend=alt.Legend(format=".0%" if pct else ".3g"),
+        ),
+        tooltip=tip,
+    )
+    return alt.layer(cell.encode(color=alt.value("#d9d9d9"), tooltip=tip), scored).properties(
+        title=alt.TitleParams(title or f"Scores per case: {name}", subtitle=sub),
+        height=alt.Step(12),
+        width=alt.Step(60),
     )
