@@ -1,5 +1,6 @@
 """Leaderboard time on 1,000,000 rows (10 targets x 100,000), against a plain polars group_by;
-trends over 1,000 runs (stacked results: 3 targets x 50 cases, and 10 targets x 100 cases).
+compare_targets over the same rows (45 pairs, McNemar); trends over 1,000 runs (stacked results:
+3 targets x 50 cases, and 10 targets x 100 cases).
 
 Run: python benchmarks/stats.py  (targets: <= 2 s for the leaderboard with every interval, and
 <= 2 s for trends over 1,000 runs). ``--stored`` also writes 1,000 runs to a temporary run
@@ -16,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import polars as pl
 
-from benchwork.analysis import leaderboard, trends
+from benchwork.analysis import compare_targets, leaderboard, trends
 
 
 def synth(n_targets: int = 10, per: int = 100_000, seed: int = 0) -> pl.DataFrame:
@@ -126,6 +127,9 @@ def main() -> None:
     print(f"{'what':<40}{'seconds':>10}{'x baseline':>12}")
     print(f"{'polars group_by mean (baseline)':<40}{base:>10.3f}{1:>12.1f}")
     print(f"{'leaderboard, 1,000,000 rows':<40}{lb:>10.3f}{lb / base:>12.1f}")
+    compare_targets(df.head(5000))
+    pairs = best_of(lambda: compare_targets(df, "exact"), rounds=2)
+    print(f"{'compare_targets, 45 pairs, 1,000,000 rows':<40}{pairs:>10.3f}{pairs / base:>12.1f}")
     for targets, cases in ((3, 50), (10, 100)):
         runs = synth_runs(1000, targets, cases)
         trends(runs.head(1000))
