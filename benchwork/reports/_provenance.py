@@ -1,0 +1,101 @@
+"""What a report needs to be cited: where every number came from, and a hash to check a copy.
+
+The provenance table is long and narrow (one ``field``/``value`` row per fact), so it reads in
+JupyterLab and in exported HTML without wrapping (the old wide table was 200 characters).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from benchwork._util.canonical import canonical_json
+
+__all__ = ["citation", "content_hash", "provenance"]
+
+
+def provenance(runs: Sequence[Any]) -> pl.DataFrame:
+    """``field``/``value`` rows: versions, price table, suite and hash, runs, targets, dates."""
+    rows: list[tuple[str, str]] = []
+    for run in runs:
+        m = run.manifest
+        versions = m.get("versions") or {}
+        prefix = f"run {run.id}" if len(runs) > 1 else "run"
+        rows += [
+            (prefix, f"{run.id} ({m.get('status')})"),
+            (f"{prefix}: suite", f"{m.get('suite')} {m.get('suite_hash')}"),
+            (f"{prefix}: dates", f"{m.get('started_at')} to {m.get('finished_at')}"),
+            (f"{prefix}: cache mode", str((m.get("config") or {}).get("cache_mode", "use"))),
+            (
+                f"{prefix}: calls",
+                f"{m.get('calls')} ({m.get('errors')} errors, {m.get('cached_calls')} cached)",
+            ),
+        ]
+        for t in m.get("targets") or []:
+            fingerprints = _fingerprints(run, t.get("name") or t.get("model"))
+            detail = t.get("model", "?") + (
+                f", system_fingerprint {fingerprints}" if fingerprints else ""
+            )
+            rows.append((f"{prefix}: target {t.get('name')}", detail))
+        rows += [
+            (f"{prefix}: versions", ", ".join(f"{k} {v}" for k, v in versions.items())),
+            (f"{prefix}: price table", str(m.get("price_table"))),
+        ]
+    rows.append(
+        (
+            "rendered on",
+            f"{platform.system()} {platform.machine()}, Python {platform.python_version()}",
+        )
+    )
+    return pl.DataFrame(rows, schema={"field": pl.String, "value": pl.String}, orient="row")
+
+
+def _fingerprints(run: Any, target: str | None) -> str:
+    if "system_fingerprint" not in run.results.columns:
+        return ""
+    values = (
+        run.results.filter(pl.col("target") == target)["system_fingerprint"].drop_nulls().unique()
+    )
+    return ", ".join(sorted(values.to_list()))
+
+
+def content_hash(*frames: pl.DataFrame) -> str:
+    """``sha256:<hex>`` over the reported numbers (the frames' rows as canonical JSON).
+
+    Floats are rounded to 12 significant digits first, so the hash names the numbers a
+    reader sees, not the last bit of a platform's floating point.
+    """
+    digest = hashlib.sha256()
+    for frame in frames:
+        rounded = frame.with_columns(
+            [pl.col(c).round_sig_figs(12) for c, t in frame.schema.items() if t.is_float()]
+        )
+        digest.update(canonical_json({"columns": rounded.columns, "rows": rounded.rows()}).encode())
+    return "sha256:" + digest.hexdigest()
+
+
+def citation(runs: Sequence[Any], *frames: pl.DataFrame, title: str = "benchwork report") -> str:
+    """Markdown: how to cite the report (BibTeX) and the content hash of its numbers."""
+    digest = content_hash(*frames)
+    ids = ", ".join(run.id for run in runs)
+    key = "benchwork-" + digest[7:19]
+    suites = ", ".join(sorted({str(run.manifest.get("suite")) for run in runs}))
+    year = date.today().year
+    bibtex = (
+        f"@misc{{{key},\n"
+        f"  title = {{{title}}},\n"
+        f"  note = {{benchwork report on suite {suites}; runs {ids}; numbers {digest}}},\n"
+        f"  year = {{{year}}},\n"
+        f"  howpublished = {{benchwork, https://pypi.org/project/benchwork/}}\n"
+        "}"
+    )
+    return (
+        f"**Content hash of the reported numbers:** `{digest}`. Re-execute this report "
+        "(cache mode `replay`: no network) and compare the hash to check a copy.\n\n"
+        f"```bibtex\n{bibtex}\n```"
+    )

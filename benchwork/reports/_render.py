@@ -1,0 +1,95 @@
+"""Executing a template with papermill, then exporting it: HTML without code, and PDF.
+
+HTML comes from nbconvert with inputs and prompts left out (readers see text, tables and
+charts); charts are already inline SVG or PNG in the outputs, so the file needs no network.
+PDF is that HTML printed by Debian's headless Chromium (the same browser the widget tests
+drive), which keeps charts and text selectable.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from benchwork.errors import BenchworkError
+from benchwork.reports._params import check_params
+from benchwork.reports._templates import template_path
+
+__all__ = ["export_html", "export_pdf", "report"]
+
+CHROMIUM = os.environ.get("BENCHWORK_CHROMIUM", "/usr/bin/chromium")
+
+
+def report(
+    template: str | Path,
+    out: str | Path | None = None,
+    *,
+    html: bool = False,
+    pdf: bool = False,
+    kernel: str = "python3",
+    timeout_s: float = 600.0,
+    **params: Any,
+) -> Path:
+    """Execute *template* with *params* into the notebook *out*; optionally export HTML/PDF.
+
+    Parameters are checked against the template's parameters cell before any kernel starts.
+    Returns the executed notebook's path; the HTML/PDF files sit beside it.
+    """
+    import papermill
+
+    path = template_path(template)
+    checked = check_params(path, params)
+    target = Path(out) if out is not None else Path.cwd() / f"{path.stem}-report.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    papermill.execute_notebook(
+        str(path),
+        str(target),
+        parameters=checked,
+        kernel_name=kernel,
+        cwd=str(Path.cwd()),
+        progress_bar=False,
+        execution_timeout=int(timeout_s),
+        report_mode=True,  # papermill hides the injected-parameters source in exports too
+    )
+    if html or pdf:
+        page = export_html(target)
+        if pdf:
+            export_pdf(page)
+    return target
+
+
+def export_html(notebook: str | Path) -> Path:
+    """``<notebook>.html``: outputs only (no code, no prompts), self-contained."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    notebook = Path(notebook)
+    exporter = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
+    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
+    page = notebook.with_suffix(".html")
+    page.write_text(body, encoding="utf-8")
+    return page
+
+
+def export_pdf(page: str | Path) -> Path:
+    """``<page>.pdf``: the HTML printed by headless Chromium (no network needed)."""
+    page = Path(page).resolve()
+    browser = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    if not browser:
+        raise BenchworkError(
+            "PDF export needs Chromium: apt-get install chromium (or set BENCHWORK_CHROMIUM)"
+        )
+    pdf = page.with_suffix(".pdf")
+    cmd = [
+        browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+        f"--print-to-pdf={pdf}", page.as_uri(),
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0 or not pdf.is_file():
+        raise BenchworkError(f"PDF export failed: {proc.stderr.strip()[-300:]}")
+    return pdf

@@ -1,0 +1,171 @@
+"""Report templates executed by papermill against runs made here over real HTTP (issue 13).
+
+Checks what a reader and a reviewer rely on: code-free HTML with intervals, narrative that
+the statistics support, a provenance/citation block whose content hash is the hash of the
+reported numbers, checked parameters, a PDF with text, and offline replay that gives the
+same numbers with networking actually blocked.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import benchwork as bw
+from benchwork.errors import BenchworkError
+from benchwork.reports import content_hash, report
+from benchwork.sim import SimModel, SimServer
+
+HASH = re.compile(r"Content hash of the reported numbers:\*\* `(sha256:[0-9a-f]{64})`")
+
+
+def _text(nb_path: Path) -> str:
+    nb = nbformat.read(nb_path, as_version=4)
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            parts.append(out.get("text", ""))
+            parts.extend(str(v) for v in out.get("data", {}).values())
+    return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    """One run of two targets (always right / always wrong) on 12 cases, plus its files."""
+    root = tmp_path_factory.mktemp("reports")
+    cases = [
+        {"id": f"q{i}", "input": f"What is {i} times 3?", "expected": str(3 * i)} for i in range(12)
+    ]
+    suite = bw.Suite.from_records(cases, name="triples")
+    suite_file = root / "triples.yaml"
+    suite.save(suite_file)
+    models = [SimModel("right", ttft_s=0.01, itl_s=0.001, seed=1),
+              SimModel("wrong", ttft_s=0.02, itl_s=0.001, accuracy=0.0, seed=2)]  # fmt: skip
+    with SimServer(models, answers=suite.expected_by_prompt()) as sim:
+        targets_file = root / "targets.yaml"
+        targets_file.write_text(
+            "".join(f"- model: openai/{m.name}\n  name: {m.name}\n  api_base: {sim.base_url}\n"
+                    "  input_per_mtok: 1\n  output_per_mtok: 2\n" for m in models),
+            encoding="utf-8",
+        )  # fmt: skip
+        targets = bw.target.load_targets(targets_file)
+        run = bw.run_sync(
+            suite, targets, home=root / "home", cache_dir=root / "cache", progress=False
+        )
+    assert run.counts["errors"] == 0
+    yield {"run": run, "root": root, "suite": suite_file, "targets": targets_file}
+
+
+@pytest.mark.parametrize("template", ["leaderboard", "comparison", "speed"])
+def test_template_renders_code_free_html_with_provenance(
+    made: dict, template: str, tmp_path: Path
+) -> None:
+    run, root = made["run"], made["root"]
+    out = report(template, tmp_path / f"{template}.ipynb", html=True, run_ids=run.id,
+                 home=str(root / "home"))  # fmt: skip
+    text = _text(out)
+    html = out.with_suffix(".html").read_text(encoding="utf-8")
+    assert "import benchwork" not in html and "as_run_ids(" not in html, "code shows in the export"
+    for needle in (run.id, run.manifest["suite_hash"], "openai/right", "litellm"):
+        assert needle in text and needle in html, needle
+    found = HASH.search(text)
+    assert found and found.group(1) in html and "@misc{" in text  # citation block and BibTeX
+    assert "cdn.jsdelivr" not in html
+    if template in ("leaderboard", "comparison"):
+        assert "right beats wrong on exact by 100 points" in text
+        assert "Holm p < 0.001" in text
+    if template == "leaderboard":
+        assert re.search(r"100% \[\d+, 100\]", text), "scores carry their interval"
+
+
+def test_the_content_hash_is_the_hash_of_the_reported_numbers(made: dict, tmp_path: Path) -> None:
+    run, root = made["run"], made["root"]
+    hashes = []
+    for i in range(2):
+        out = report(
+            "leaderboard", tmp_path / f"l{i}.ipynb", run_ids=[run.id], home=str(root / "home")
+        )
+        found = HASH.search(_text(out))
+        assert found, "no content hash in the report"
+        hashes.append(found.group(1))
+    lb = bw.analysis.leaderboard(run.results, confidence=0.95)
+    pairs = bw.analysis.compare_targets(run.results, alpha=0.05)
+    assert hashes[0] == hashes[1] == content_hash(lb, pairs)
+
+
+def test_bad_parameters_fail_before_a_kernel_starts(made: dict) -> None:
+    with pytest.raises(BenchworkError, match=r"unknown report parameter 'alhpa'.*alpha \(float"):
+        report("leaderboard", alhpa=0.1)
+    with pytest.raises(BenchworkError, match="'alpha' expects a number between 0 and 1"):
+        report("leaderboard", alpha=2)
+    with pytest.raises(BenchworkError, match="'cache' expects one of use, refresh, off, replay"):
+        report("leaderboard", cache="sometimes")
+    with pytest.raises(BenchworkError, match="unknown report template 'leaderbord'"):
+        report("leaderbord")
+    proc = subprocess.run([sys.executable, "-m", "benchwork", "report", "leaderboard", "-p", "alpha", "x"],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert proc.returncode == 2 and "parameter 'alpha' expects float, got 'x'" in proc.stderr
+
+
+@pytest.mark.skipif(
+    not Path("/usr/bin/chromium").exists(), reason="PDF export needs Debian chromium"
+)
+def test_cli_writes_html_and_a_pdf_with_text(made: dict, tmp_path: Path) -> None:
+    pypdf = pytest.importorskip("pypdf")
+    run, root = made["run"], made["root"]
+    out = tmp_path / "lb.ipynb"
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchwork", "report", "leaderboard", "-p", "run_ids", run.id,
+         "-p", "home", str(root / "home"), "-o", str(out), "--html", "--pdf"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    reader = pypdf.PdfReader(str(out.with_suffix(".pdf")))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert len(reader.pages) >= 1 and "Leaderboard" in text and run.id in text
+
+
+@pytest.mark.skipif(
+    shutil.which("unshare") is None or os.geteuid() != 0, reason="needs unshare -n (root)"
+)
+def test_offline_replay_gives_the_same_numbers_with_the_network_blocked(
+    made: dict, tmp_path: Path
+) -> None:
+    root = made["root"]
+    env = {
+        **os.environ,
+        "BENCHWORK_CACHE_DIR": str(root / "cache"),
+        "BENCHWORK_HOME": str(tmp_path / "h"),
+    }
+
+    def offline(suite_file: Path, out: Path) -> subprocess.CompletedProcess[str]:
+        cmd = (f"ip link set lo up && {sys.executable} -m benchwork report leaderboard "
+               f"-p suite {suite_file} -p targets_file {made['targets']} -p cache replay -o {out}")  # fmt: skip
+        return subprocess.run(["unshare", "-n", "sh", "-c", cmd], capture_output=True, text=True,
+                              timeout=300, env=env, cwd=tmp_path)  # fmt: skip
+
+    hashes = []
+    for i in range(2):
+        proc = offline(made["suite"], tmp_path / f"r{i}.ipynb")
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        hashes.append(HASH.search(_text(tmp_path / f"r{i}.ipynb")).group(1))  # type: ignore[union-attr]
+    assert hashes[0] == hashes[1]
+
+    # a call that is not in the cache fails, naming the case and the target
+    grown = bw.Suite.load(made["suite"])
+    extra = bw.Suite(
+        name=grown.name, cases=[*grown.cases, bw.Case(id="new-case", input="What is 100 times 3?")]
+    )
+    extra_file = tmp_path / "grown.yaml"
+    extra.save(extra_file)
+    proc = offline(extra_file, tmp_path / "missing.ipynb")
+    assert proc.returncode != 0
+    assert "case 'new-case'" in proc.stderr and "right" in proc.stderr
