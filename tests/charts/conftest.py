@@ -49,10 +49,13 @@ def synth(
                     "cached": False,
                     "status": np.where(failed, "error", "ok"),
                     "http_status": np.where(failed, status, 200),
-                    "error_type": [
-                        ("server_error" if s == 500 else "rate_limit") if f else None
-                        for f, s in zip(failed, status, strict=True)
-                    ],
+                    "error_type": pl.Series(
+                        [
+                            ("server_error" if s == 500 else "rate_limit") if f else None
+                            for f, s in zip(failed, status, strict=True)
+                        ],
+                        dtype=pl.String,
+                    ),
                     "started_at": started,
                     "ttft_s": np.where(failed, np.nan, t),
                     "latency_s": np.where(failed, np.nan, t + 50 / rate),
