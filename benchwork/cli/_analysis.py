@@ -1,9 +1,13 @@
-"""CLI commands over the analysis subpackage (statistics on stored runs): compare, trends.
+"""CLI commands over the analysis subpackage (statistics on stored runs): compare, pairs, trends.
 
 ``benchwork compare RUN_A RUN_B``: RUN_A is the baseline, RUN_B the candidate; per target and
 metric the paired change on the shared cases, its interval, the Holm-adjusted p-value and a
 verdict (see ``benchwork.analysis.compare_runs``). ``--json`` prints the rows as JSON;
 ``--fail-on-worse`` exits 1 when any verdict is ``worse`` (for CI).
+
+``benchwork pairs RUN``: every pair of the run's targets on the cases both answered (see
+``benchwork.analysis.compare_targets``), then the ``>``/``<``/``≈`` matrix of which targets can
+be told apart at alpha.
 
 ``benchwork trends SUITE``: the suite's stored runs over time; per target and metric the
 7/30/90-day figures with intervals and the newest run against its rolling baseline (see
@@ -16,7 +20,7 @@ import argparse
 import json
 from typing import Any
 
-__all__ = ["compare_table", "register", "trends_table"]
+__all__ = ["compare_table", "pairs_table", "register", "trends_table"]
 
 
 def register(sub: Any) -> None:
@@ -32,6 +36,14 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the rows as JSON")
     p.add_argument("--fail-on-worse", action="store_true", help="exit 1 if any verdict is worse")
     p.set_defaults(handler=_compare)
+
+    p = sub.add_parser("pairs", help="paired tests between a run's targets: who beats whom")
+    p.add_argument("run_id", metavar="RUN")
+    p.add_argument("--home", help="run store folder (default: BENCHWORK_HOME or ./benchwork-runs)")
+    p.add_argument("--metric", help="score or column (default: the first score)")
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
+    p.add_argument("--json", action="store_true", help="print the pairs as JSON")
+    p.set_defaults(handler=_pairs)
 
     p = sub.add_parser("trends", help="a suite's runs over time: windows, regression flags")
     p.add_argument("suite", help="suite name (as in 'benchwork runs')")
@@ -156,3 +168,47 @@ def _trends(args: argparse.Namespace) -> int:
         print(trends_table(win, newest, header))
     regressed = bool((newest["flag"] == "regression").any())
     return 1 if args.fail_on_regression and regressed else 0
+
+
+def pairs_table(pairs: Any, matrix: Any, header: str) -> str:
+    """compare_targets rows as an aligned table, then the verdict matrix."""
+    titles = ["a", "b", "n", "a − b [interval]", "a only/b only", "test", "p (Holm)", "verdict"]
+    body = []
+    for r in pairs.iter_rows(named=True):
+        m = r["metric"]
+        change = f"{_num(m, r['diff'], True)} [{_num(m, r['diff_lo'], True)}, "
+        change += f"{_num(m, r['diff_hi'], True)}]"
+        disc = "" if r["a_only"] is None else f"{r['a_only']}/{r['b_only']}"
+        p = "—" if r["p_holm"] is None else f"{r['p_holm']:.3g}"
+        n = str(r["n_pairs"]) + (f" (+{r['n_unpaired']} unpaired)" if r["n_unpaired"] else "")
+        body.append([r["target_a"], r["target_b"], n, change, disc, r["test"], p, r["verdict"]])
+    widths = [max(len(x[i]) for x in [titles, *body]) for i in range(len(titles))]
+    lines = [header, ""]
+    for line in [titles, ["-" * w for w in widths], *body]:
+        lines.append("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
+    names = matrix["target"].to_list()
+    width = max(len(t) for t in names)
+    lines += ["", " " * width + "  " + "  ".join(t.center(max(len(t), 1)) for t in names)]
+    for row in matrix.iter_rows(named=True):
+        cells = [(row[t] or "·").center(len(t)) for t in names]
+        lines.append(row["target"].ljust(width) + "  " + "  ".join(cells))
+    lines.append("(> row better than column, < worse, ≈ not told apart)")
+    return "\n".join(lines)
+
+
+def _pairs(args: argparse.Namespace) -> int:
+    from benchwork.analysis import compare_targets, verdict_matrix
+    from benchwork.runner import load_run
+
+    run = load_run(args.run_id, args.home)
+    pairs = compare_targets(run, args.metric, alpha=args.alpha)
+    if args.json:
+        print(json.dumps({"run_id": run.id, "pairs": pairs.to_dicts()}, default=str, indent=2))
+        return 0
+    if pairs.is_empty():
+        print(f"run {run.id}: fewer than two targets with scored rows; nothing to compare")
+        return 0
+    metric = pairs["metric"][0]
+    header = f"run {run.id}: {metric}, paired on shared cases, Holm-adjusted, alpha={args.alpha:g}"
+    print(pairs_table(pairs, verdict_matrix(pairs), header))
+    return 0

@@ -193,3 +193,37 @@ def test_speed_compares_live_calls_only() -> None:
     scores = out.filter(pl.col("metric") == "score_exact")
     assert set(scores["n_pairs"]) == {150}  # scores of cached calls still count
     del cand
+
+
+def test_cli_pairs_table_and_json(tmp_path: Any, capsys: Any) -> None:
+    n, home = 12, str(tmp_path / "home")
+    suite = tmp_path / "s.yaml"
+    lines = ["name: s", "cases:"]
+    for i in range(n):
+        lines += [f"  - id: q{i}", f"    input: q{i}", "    expected: 'yes'"]
+    suite.write_text("\n".join(lines) + "\n")
+    models = [
+        SimModel(m, ttft_s=0, itl_s=0, tokens=2, accuracy=acc)
+        for m, acc in (("good", 1.0), ("bad", 0.0))
+    ]
+    with SimServer(models, answers={f"q{i}": "yes" for i in range(n)}) as sim:
+        argv = [
+            "run",
+            str(suite),
+            "-m",
+            "openai/good",
+            "-m",
+            "openai/bad",
+            "--api-base",
+            sim.base_url,
+        ]
+        assert main([*argv, "--cache", "off", "--json", "--quiet", "--home", home]) == 0
+    run_id = json.loads(capsys.readouterr().out)["run_id"]
+    assert main(["pairs", run_id, "--home", home, "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["pairs"]
+    assert (row["a_only"], row["b_only"]) == (12, 0)
+    ref: Any = mcnemar([[0, 12], [0, 0]], exact=True)
+    assert row["p_value"] == pytest.approx(ref.pvalue) and row["better"] == row["target_a"]
+    assert main(["pairs", run_id, "--home", home]) == 0
+    text = capsys.readouterr().out
+    assert f"{row['target_a']} better" in text and "12/0" in text and ">" in text
