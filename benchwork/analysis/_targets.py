@@ -13,6 +13,8 @@ One row per pair (per ``by`` group); columns:
   ``p_holm`` (Holm over every row of the result: the family), ``significant`` (p_holm < alpha),
   ``better`` (the target that is better, or null), ``verdict`` ("a better", "no detectable
   difference at alpha=0.05", "no paired data"). Score intervals are clipped to [-1, 1].
+  Intervals are per pair (not adjusted for multiplicity) while verdicts use the Holm p-value,
+  so an interval may exclude 0 while the verdict says no detectable difference.
 
 See ``_paired`` for the intervals and tests. ``verdict_matrix`` turns the rows into the compact
 answer to "which targets can we tell apart": a target x target table of ``>``, ``<``, ``≈``.
