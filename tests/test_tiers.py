@@ -108,3 +108,14 @@ def test_cli_tiers_prints_one_line_per_tier_and_rejects_bad_tiers(capsys):
         assert code == 0 and [(r["tier"], r["input_tokens"]) for r in rows] == [(40, 40)]
     assert main(["tiers", "-m", "openai/x", "--context-tiers", "1k,lots"]) == 2
     assert "--context-tiers: bad tier 'lots'" in capsys.readouterr().err
+
+
+def test_tier_rows_feed_the_leaderboard_for_intervals():
+    model = _model("lcp", tokenizer="llama-cpp-python", jitter_s=0.0005)
+    with SimServer([model]) as sim:
+        rows = context_tiers_sync(_target(sim, "lcp"), [30, 60], repeats=4, max_tokens=6)
+    board = bw.analysis.leaderboard(rows, by="tier")
+    assert board["tier"].to_list() == [30, 60] and board["calls"].to_list() == [4, 4]
+    for r in board.to_dicts():
+        assert r["ttft_p50_lo_s"] <= r["ttft_p50_s"] <= r["ttft_p50_hi_s"]
+        assert r["input_tokens"] == 4 * r["tier"]  # summed over the calls: each exact

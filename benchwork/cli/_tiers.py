@@ -61,7 +61,7 @@ def _cmd_tiers(args: argparse.Namespace) -> int:
         for row in rows.to_dicts():
             print(json.dumps(row))
     else:
-        _print(summarize_tiers(rows))
+        _print(summarize_tiers(rows), _intervals(rows))
     return 0 if (rows["status"] == "ok").any() else 1
 
 
@@ -71,22 +71,35 @@ def _fmt(value: Any, digits: int) -> str:
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
-def _print(summary: Any) -> None:
-    head = ("tier", "calls", "input", "TTFT p50", "TTFT min-max", "prefill tok/s", "out tok/s")
+def _intervals(rows: Any) -> dict[int, tuple[Any, Any, Any]]:
+    """Tier -> TTFT p50 and its 95 % interval (exact bootstrap, from ``analysis.leaderboard``)."""
+    import polars as pl
+
+    from benchwork.analysis import leaderboard
+
+    ok = rows.filter(pl.col("status") == "ok")
+    if ok.is_empty():
+        return {}
+    board = leaderboard(ok, by="tier")
+    return {
+        r["tier"]: (r["ttft_p50_s"], r["ttft_p50_lo_s"], r["ttft_p50_hi_s"])
+        for r in board.to_dicts()
+    }
+
+
+def _print(summary: Any, ttft: dict[int, tuple[Any, Any, Any]]) -> None:
+    head = ("tier", "calls", "input", "TTFT p50", "95% CI", "prefill tok/s", "out tok/s")
     lines: list[tuple[str, ...]] = [head]
     notes = []
     for r in summary.to_dicts():
-        span = (
-            f"{r['ttft_min_s']:.3f}-{r['ttft_max_s']:.3f} s" if r["ttft_min_s"] is not None else "—"
-        )
-        ttft = f"{r['ttft_p50_s']:.3f} s" if r["ttft_p50_s"] is not None else "—"
+        p50, lo, hi = ttft.get(r["tier"], (None, None, None))
         lines.append(
             (
                 str(r["tier"]),
                 str(r["calls"]),
                 _fmt(r["input_tokens"], 0),
-                ttft,
-                span,
+                "—" if p50 is None else f"{p50:.3f} s",
+                "—" if lo is None or hi is None else f"{lo:.3f}-{hi:.3f} s",
                 _fmt(r["prefill_tps_p50"], 1),
                 _fmt(r["output_tps_p50"], 1),
             )

@@ -41,8 +41,12 @@ _WINDOW_ERROR = re.compile(r"context (?:window|length)[^0-9]{0,40}(\d{3,7})", re
 
 #: Columns of the per-call frame ``context_tiers`` returns.
 TIER_COLUMNS: dict[str, pl.DataType] = {
+    "target": pl.String(),
     "tier": pl.Int64(),
+    "case_id": pl.String(),
     "repeat": pl.Int64(),
+    "warmup": pl.Boolean(),
+    "cached": pl.Boolean(),
     "status": pl.String(),
     "note": pl.String(),
     "input_tokens": pl.Int64(),
@@ -51,6 +55,7 @@ TIER_COLUMNS: dict[str, pl.DataType] = {
     "prefill_tps": pl.Float64(),
     "output_tokens": pl.Int64(),
     "output_tps": pl.Float64(),
+    "itl_mean_s": pl.Float64(),
     "latency_s": pl.Float64(),
 }
 
@@ -88,7 +93,12 @@ async def run_tiers(
     shared_prefix: bool = False,
 ) -> pl.DataFrame:
     """Run ``target`` at each prompt size in ``tiers`` with ``client`` (a ``Client``), making
-    requests with ``request`` (``CallRequest``); one row per call (``TIER_COLUMNS``)."""
+    requests with ``request`` (``CallRequest``); one row per call (``TIER_COLUMNS``).
+
+    The rows carry ``target``, ``case_id``, ``warmup`` and ``cached`` like a run's results, so
+    ``benchwork.analysis.leaderboard(rows, by="tier")`` gives each tier's TTFT, latency and
+    output tok/s with their intervals.
+    """
     if repeats < 1 or max_tokens < 1:
         raise ValueError("repeats and max_tokens must be at least 1")
     resolved = dataclasses.replace(target, params={**target.params, "max_tokens": max_tokens})
@@ -101,7 +111,14 @@ async def run_tiers(
     overhead = await _overhead(counter, probe) if exact else None
     for tier in sorted(tiers):
         for repeat in range(repeats):
-            row: dict[str, Any] = {"tier": tier, "repeat": repeat}
+            row: dict[str, Any] = {
+                "target": target.name or target.model,
+                "tier": tier,
+                "case_id": f"tier-{tier}",
+                "repeat": repeat,
+                "warmup": False,
+                "cached": False,
+            }
             if window is not None and tier + max_tokens > window:
                 row.update(status="skipped", note=f"beyond the context window ({window})")
                 rows.append(row)
@@ -118,6 +135,7 @@ async def run_tiers(
                 prefill_tps=rec.prefill_tps,
                 output_tokens=rec.output_tokens,
                 output_tps=rec.output_tps,
+                itl_mean_s=rec.itl_mean_s,
                 latency_s=rec.latency_s,
             )
             rows.append(row)
