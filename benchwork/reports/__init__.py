@@ -10,7 +10,7 @@ not support.
 from benchwork.reports._format import markdown_table, readable_leaderboard, readable_speed, table
 from benchwork.reports._narrative import narrative
 from benchwork.reports._params import as_run_ids, check_params
-from benchwork.reports._provenance import citation, content_hash, provenance
+from benchwork.reports._provenance import citation, content_hash, health, provenance
 from benchwork.reports._render import export_html, export_pdf, report
 from benchwork.reports._templates import TEMPLATES, template_parameters, template_path
 
@@ -22,6 +22,7 @@ __all__ = [
     "content_hash",
     "export_html",
     "export_pdf",
+    "health",
     "markdown_table",
     "narrative",
     "provenance",

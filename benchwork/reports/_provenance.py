@@ -16,7 +16,7 @@ import polars as pl
 
 from benchwork._util.canonical import canonical_json
 
-__all__ = ["citation", "content_hash", "provenance"]
+__all__ = ["citation", "content_hash", "health", "provenance"]
 
 
 def provenance(runs: Sequence[Any]) -> pl.DataFrame:
@@ -99,3 +99,31 @@ def citation(runs: Sequence[Any], *frames: pl.DataFrame, title: str = "benchwork
         "(cache mode `replay`: no network) and compare the hash to check a copy.\n\n"
         f"```bibtex\n{bibtex}\n```"
     )
+
+
+def health(runs: Sequence[Any]) -> pl.DataFrame:
+    """Measurement health per run and target: calls timed live, how many ran while the event
+    loop lagged past ``LAG_FLAG_MS`` (their speed figures may be distorted), the worst lag,
+    and the run's loop-lag p99 and client CPU time."""
+    from benchwork.runner import LAG_FLAG_MS
+
+    rows = []
+    for run in runs:
+        h = run.manifest.get("health") or {}
+        df = run.results.filter(~pl.col("warmup") & ~pl.col("cached") & (pl.col("status") == "ok"))
+        lag = pl.col("loop_lag_ms") if "loop_lag_ms" in df.columns else pl.lit(None, pl.Float64)
+        per = df.group_by("target", maintain_order=True).agg(
+            pl.len().alias("live calls"),
+            (lag > LAG_FLAG_MS).sum().alias(f"lag > {LAG_FLAG_MS:g} ms"),
+            lag.max().alias("worst lag (ms)"),
+        )
+        for r in per.iter_rows(named=True):
+            rows.append(
+                {
+                    "run": run.id,
+                    **r,
+                    "run loop lag p99 (ms)": h.get("loop_lag_p99_ms"),
+                    "client CPU (s)": h.get("client_cpu_s"),
+                }
+            )
+    return pl.DataFrame(rows) if rows else pl.DataFrame({"run": []})

@@ -72,6 +72,7 @@ RESULT_SCHEMA: dict[str, pl.DataType] = {
     "tool_calls": pl.String(),
     "turns": pl.Int64(),
     "cache_key": pl.String(),
+    "loop_lag_ms": pl.Float64(),
 }
 
 
@@ -121,6 +122,8 @@ class CallRecord:
     tool_calls: str | None = None
     turns: int | None = None  # model calls in a tool conversation; None for a single call
     cache_key: str | None = None
+    #: the worst event-loop lag while this call was timed (live calls); see runner._health
+    loop_lag_ms: float | None = None
     scores: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from benchwork.runner._compare import compare, compare_sync
 from benchwork.runner._config import RunConfig, coerce_suite, coerce_targets, versions
 from benchwork.runner._diagnose import TargetFailure, diagnose
 from benchwork.runner._events import Event, EventBus, EventKind, Progress
+from benchwork.runner._health import LAG_FLAG_MS, LoopMonitor
 from benchwork.runner._plan import PlannedCall, call_key, plan_calls
 from benchwork.runner._progress import ConsoleProgress, NotebookProgress, attach_progress
 from benchwork.runner._result import Run, load_run, runs
@@ -26,11 +27,13 @@ from benchwork.runner._session import Session
 from benchwork.runner._why import why_missed
 
 __all__ = [
+    "LAG_FLAG_MS",
     "CacheMode",
     "ConsoleProgress",
     "Event",
     "EventBus",
     "EventKind",
+    "LoopMonitor",
     "NotebookProgress",
     "PlannedCall",
     "Progress",

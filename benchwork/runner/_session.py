@@ -27,6 +27,7 @@ from benchwork.results import CallRecord, parse_started_at, record_totals, recor
 from benchwork.runner._config import RunConfig, coerce_suite, coerce_targets, spec_names, versions
 from benchwork.runner._durable import DurableWriter
 from benchwork.runner._events import Event, EventBus, Progress
+from benchwork.runner._health import LoopMonitor
 from benchwork.runner._plan import PlannedCall, plan_calls
 from benchwork.runner._result import Run
 from benchwork.store import RunStore, RunWriter, new_run_id
@@ -79,6 +80,7 @@ class Session:
         # an unknown scorer, or a case input a scorer can never use: fail before any call
         self._scorer_objs = _resolve_scorers(self.scorers, suite.cases)
         self._slow_scoring = any(_may_be_slow(s) for s in self._scorer_objs)
+        self.monitor = LoopMonitor()
         self.policy = CachePolicy(self.cache, config.cache_mode)
         for s in self._scorer_objs:  # LLM judges use the run's cache policy (same mode, same cache)
             if hasattr(s, "bind_run"):
@@ -158,6 +160,8 @@ class Session:
             "targets": [t.to_dict() for t in self.targets],
             "config": self.config.to_dict(),
             "scorers": spec_names(self.scorers),
+            # each scorer's full configuration: a resume or rescore rebuilds it exactly
+            "scorer_configs": _scorer_configs(self._scorer_objs),
             "versions": versions(),
             "price_table": price_table_id(),
             "cache_dir": str(self.cache.directory) if self.cache else None,
@@ -194,6 +198,7 @@ class Session:
         self._emit("run_started")
         client = Client(self.config.retry)
         completed = False
+        self.monitor.start()
         try:
             with frozen_heap():  # no full-heap GC pause inside a timed stream
                 await _all(
@@ -213,9 +218,10 @@ class Session:
             self.status = "failed"
             raise
         finally:
+            await self.monitor.stop()
             await client.close()
             self._durable.close()
-            counts = self.counts()
+            counts = {**self.counts(), "health": self.monitor.summary()}
             # a finished run's rows are exactly the journal's latest rows: build the frame once
             # from memory, for results.parquet and Run.results, not again from the journal
             if completed:
@@ -328,12 +334,15 @@ class Session:
                         target=req.resolved.target.name,
                         repeat=req.repeat,
                     )
+                    mark = self.monitor.mark()
                     if pc.mock is not None:  # a tool conversation: one record for all its turns
                         record = await client.converse(
                             req, pc.mock, prices, on_retry=self._on_retry
                         )
                     else:
                         record = await client.call(req, prices, on_retry=self._on_retry)
+                    if record is not None:
+                        record.loop_lag_ms = self.monitor.worst_since(mark)
         finally:
             if shared is None:
                 self.policy.land(key, record.to_dict() if record is not None else None)
@@ -493,3 +502,9 @@ def _resolve_scorers(specs: list[Any], cases: list[Any]) -> list[Any]:
     scorers = resolve_scorers(specs)
     check_cases(scorers, cases)
     return scorers
+
+
+def _scorer_configs(scorers: list[Any]) -> list[dict[str, Any]]:
+    from benchwork.scoring import scorer_configs
+
+    return scorer_configs(scorers)
