@@ -36,13 +36,16 @@ def report(
     """Execute *template* with *params* into the notebook *out*; optionally export HTML/PDF.
 
     Parameters are checked against the template's parameters cell before any kernel starts.
-    Returns the executed notebook's path; the HTML/PDF files sit beside it.
+    Returns the executed notebook's path; the HTML/PDF files sit beside it, and the reported
+    tables as CSV and JSON in ``<out>-tables/`` (bundled templates).
     """
     import papermill
 
     path = template_path(template)
-    checked = check_params(path, params)
     target = Path(out) if out is not None else Path.cwd() / f"{path.stem}-report.ipynb"
+    if "tables_dir" not in params and "tables_dir" in _known(path):
+        params = {**params, "tables_dir": str(target.with_name(f"{target.stem}-tables"))}
+    checked = check_params(path, params)
     target.parent.mkdir(parents=True, exist_ok=True)
     papermill.execute_notebook(
         str(path),
@@ -59,6 +62,12 @@ def report(
         if pdf:
             export_pdf(page)
     return target
+
+
+def _known(path: Path) -> dict[str, Any]:
+    from benchwork.reports._templates import template_parameters
+
+    return template_parameters(path)
 
 
 def export_html(notebook: str | Path) -> Path:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
+import polars as pl
 import pytest
 
 import benchwork as bw
@@ -84,6 +85,11 @@ def test_template_renders_code_free_html_with_provenance(
         assert "Holm p < 0.001" in text
     if template == "leaderboard":
         assert re.search(r"100% \[\d+, 100\]", text), "scores carry their interval"
+        tables = tmp_path / "leaderboard-tables"
+        lb = pl.read_json(tables / "table1.json")
+        assert set(lb["target"]) == {"right", "wrong"} and (tables / "table1.csv").is_file()
+        expected = bw.analysis.leaderboard(run.results, confidence=0.95)
+        assert lb["score_exact_lo"].to_list() == expected["score_exact_lo"].to_list()
 
 
 def test_the_content_hash_is_the_hash_of_the_reported_numbers(made: dict, tmp_path: Path) -> None:
