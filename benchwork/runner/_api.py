@@ -307,7 +307,7 @@ def _resume_session(
         repeats=cfg.get("repeats", 1),
         warmup=cfg.get("warmup", 0),
         cache_mode=cfg.get("cache_mode", "use"),
-        scorers=scorers if scorers is not None else (cfg.get("scorers") or None),
+        scorers=scorers if scorers is not None else _stored_scorers(manifest, cfg, where),
         retry=retry,
     )
     return Session(
@@ -320,6 +320,24 @@ def _resume_session(
         resume=True,
         retry_errors=retry_errors,
     )
+
+
+def _stored_scorers(manifest: dict[str, Any], cfg: dict[str, Any], where: Path) -> list[Any] | None:
+    """The run's scorers, rebuilt exactly from their stored configurations. A run stored
+    before those were kept has only scorer names and spec dicts, used as they are."""
+    from benchwork.scoring import build_scorer
+
+    configs = manifest.get("scorer_configs")
+    if configs is None:
+        return cfg.get("scorers") or None
+    if not isinstance(configs, list):
+        raise StoreError(
+            f"{where}: 'scorer_configs' is not a list; pass the scorers again (scorers=[...])"
+        )
+    try:
+        return [build_scorer(c) for c in configs]
+    except BenchworkError as exc:
+        raise BenchworkError(f"{where}: {exc}") from None
 
 
 async def resume(

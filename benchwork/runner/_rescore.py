@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from benchwork.cache import CachePolicy, check_mode, open_run_cache
 from benchwork.errors import BenchworkError
 from benchwork.results import CallRecord
-from benchwork.scoring import resolve_scorers, score_records
+from benchwork.scoring import resolve_scorers, score_records, scorer_configs
 from benchwork.store import RunStore
 from benchwork.suite import Suite
 
@@ -97,10 +97,17 @@ async def score_run(
     names = [s.name for s in resolved]
     old = list(run.manifest.get("scorers") or [])
     old_names = {o if isinstance(o, str) else o.get("name") for o in old if o}
+    configs: dict[str, Any] = {}
+    if isinstance(run.manifest.get("scorer_configs"), list):
+        # full configurations, so a later resume rebuilds them; a rescored name replaces its own
+        kept = [c for c in run.manifest["scorer_configs"] if isinstance(c, dict)]
+        kept = [c for c in kept if c.get("name", c.get("type")) not in names]
+        configs["scorer_configs"] = kept + scorer_configs(resolved)
     store.rewrite(
         run.id,
         [r.to_dict() for r in records],
         scorers=old + [n for n in names if n not in old_names],
+        **configs,
         rescores=[
             *run.manifest.get("rescores", []),
             {"at": now, "scorers": [_describe(s) for s in resolved]},

@@ -3,10 +3,13 @@
 Specs are resolved by ``get_scorer``: a registered name (``"exact"``), a dict
 (``{"type": "numeric", "tolerance": 0.01, "name": "num"}``), a Scorer object, or a function
 ``(case, record)``. ``score_records`` writes ``record.scores[name] = score.to_dict()``.
+``scorer_config`` / ``build_scorer`` store a scorer's full configuration and rebuild it
+(resume and rescore use them).
 """
 
 from benchwork.scoring._apply import score_record, score_records
 from benchwork.scoring._check import check_cases
+from benchwork.scoring._config import build_scorer, scorer_config, scorer_configs
 from benchwork.scoring._fuzzy import Fuzzy
 from benchwork.scoring._json import JsonSchema, JsonValid
 from benchwork.scoring._judge import Judge, JudgeReference, SelfGradingWarning
@@ -48,6 +51,7 @@ __all__ = [
     "StartsWith",
     "ToolArgs",
     "ToolSelection",
+    "build_scorer",
     "check_cases",
     "extract_number",
     "find_number",
@@ -61,5 +65,7 @@ __all__ = [
     "score_record",
     "score_records",
     "scorer",
+    "scorer_config",
+    "scorer_configs",
     "scorer_names",
 ]

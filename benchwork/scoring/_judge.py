@@ -88,6 +88,18 @@ class _JudgeScorer(AsyncBaseScorer):
             )
         self.max_output_chars = max_output_chars
 
+    def config_options(self) -> dict[str, Any]:
+        """Stored with the judge target it resolved to (so the environment at resume time
+        cannot change the judge), never a key."""
+        options = super().config_options()
+        for key in ("model", "api_base", "api_key_env"):
+            options.pop(key, None)
+        given = options.get("judge")
+        if isinstance(given, JudgeModel) and given._cache_dir is not None:
+            options.setdefault("cache_dir", str(given._cache_dir))
+        options["judge"] = self.judge.target.to_dict()
+        return options
+
     def bind_run(self, policy: CachePolicy) -> None:
         """Called by the runner: judge calls share the run's cache and cache mode."""
         self.judge.bind_run(policy)

@@ -128,6 +128,13 @@ class Panel(AsyncBaseScorer):
             member.name = label
             self.members.append(member)
 
+    def config_options(self) -> dict[str, Any]:
+        """Stored with each judge's resolved target (``api_base`` folded in), never a key."""
+        options = super().config_options()
+        options.pop("api_base", None)
+        options["judges"] = [m.judge.target.to_dict() for m in self.members]
+        return options
+
     def bind_run(self, policy: CachePolicy) -> None:
         """Called by the runner: every judge shares the run's cache and cache mode."""
         for m in self.members:

@@ -8,6 +8,7 @@ A scorer is any object with a ``name`` and ``__call__(case, record)`` returning 
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -240,9 +241,28 @@ class BaseScorer:
     #: outputs); either way with the time limit of ``score_records``.
     offload: ClassVar[str] = "large"
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        self = super().__new__(cls)
+        self._init_args = (args, kwargs)  # for config_options: what a manifest stores
+        return self
+
     def __init__(self, *, name: str | None = None, expected: Any = None) -> None:
         self.name = name or self.default_name
         self.expected = expected
+
+    def config_options(self) -> dict[str, Any]:
+        """The options this scorer was built with, by name (defaults left out): what
+        ``scorer_config`` stores and ``build_scorer`` passes back. Judges override it."""
+        args, kwargs = getattr(self, "_init_args", ((), {}))
+        sig = inspect.signature(type(self).__init__)
+        bound = sig.bind(self, *args, **kwargs)
+        out: dict[str, Any] = {}
+        for key, value in list(bound.arguments.items())[1:]:
+            if sig.parameters[key].kind is inspect.Parameter.VAR_KEYWORD:
+                out.update(value)
+            else:
+                out[key] = value
+        return out
 
     def expected_for(self, case: Any) -> Any:
         """The ``expected=`` override, else ``case.expected``."""

@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from benchwork._util.redact import safe_url
 from benchwork.scoring._fuzzy import check_threshold
 from benchwork.scoring._registry import register_scorer
 from benchwork.scoring._score import (
@@ -66,6 +67,13 @@ class Semantic(AsyncBaseScorer):
         self.model, self.api_base, self.api_key_env = model, api_base, api_key_env
         self.threshold = check_threshold(threshold, "semantic")
         self._cache: dict[tuple[str, str], list[float]] = {}
+
+    def config_options(self) -> dict[str, Any]:
+        """A key in ``api_base`` (userinfo, query) is masked: keys are never stored."""
+        options = super().config_options()
+        if options.get("api_base"):
+            options["api_base"] = safe_url(options["api_base"])
+        return options
 
     async def score(self, output: str, expected: Any, case: Any, record: Any) -> Score:  # type: ignore[override]
         model = self.model or os.environ.get(EMBEDDING_MODEL_ENV)
