@@ -1,7 +1,8 @@
 """``jitter``: how steady each target's speed is (coefficient of variation of TTFT, latency).
 
 The bands are ``analysis.leaderboard``'s jitter thresholds (green / amber / red); the value
-is its ``ttft_cv`` / ``latency_cv`` over live ok calls, the interval a bootstrap of the CV.
+equals its ``ttft_cv`` / ``latency_cv`` (same rows: live ok calls; computed here without the
+leaderboard's percentile sorts), the interval a bootstrap of the CV.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import altair as alt
 import numpy as np
 import polars as pl
 
-from benchwork import analysis
 from benchwork.charts._data import AnyChart, results_of, speed_rows, targets_of
 from benchwork.charts._theme import color
 
@@ -20,7 +20,7 @@ __all__ = ["jitter", "jitter_data"]
 
 
 def _cv_interval(
-    x: np.ndarray, confidence: float, seed: int, n_boot: int = 500, m_max: int = 5000
+    x: np.ndarray, confidence: float, seed: int, n_boot: int = 400, m_max: int = 2000
 ) -> tuple[float, float]:
     """Percentile bootstrap of the CV; past ``m_max`` rows an m-out-of-n bootstrap, its
     spread scaled by sqrt(m / n), so a million-row target stays fast."""
@@ -45,33 +45,41 @@ def jitter_data(
     confidence: float = 0.95,
     seed: int = 0,
 ) -> pl.DataFrame:
-    """Per target and metric: ``cv`` (as the leaderboard's), ``cv_lo``, ``cv_hi``, ``jitter``."""
-    frame = results_of(data)
-    keep = [
-        c
-        for c in ("target", "warmup", "cached", "status", "ttft_s", "latency_s")
-        if c in frame.columns
-    ]
-    lb = analysis.leaderboard(frame.select(keep), jitter_thresholds=thresholds, sort=None)
-    rows = speed_rows(frame)
+    """Per target and metric: ``cv`` (std / mean, as ``analysis.leaderboard``'s ``ttft_cv``),
+    ``cv_lo``, ``cv_hi`` (bootstrap) and ``jitter`` (green / amber / red at ``thresholds``)."""
+    rows = speed_rows(results_of(data))
+    t1, t2 = thresholds
     out = []
-    for metric in ("ttft", "latency"):
-        if f"{metric}_cv" not in lb.columns:
+    for metric, label in (("ttft_s", "TTFT"), ("latency_s", "latency")):
+        if metric not in rows.columns:
             continue
-        for r in lb.select("target", f"{metric}_cv", f"{metric}_jitter").iter_rows():
-            x = rows.filter(pl.col("target") == r[0])[f"{metric}_s"].drop_nulls().to_numpy()
+        valid = rows.filter(pl.col(metric).is_not_null() & pl.col(metric).is_not_nan())
+        for (target,), part in sorted(valid.partition_by("target", as_dict=True).items()):
+            x = part[metric].to_numpy().astype(float)
+            if x.size < 2 or x.mean() == 0:
+                continue
+            cv = float(x.std(ddof=1) / x.mean())
             lo, hi = _cv_interval(x, confidence, seed)
+            level = "green" if cv < t1 else "amber" if cv < t2 else "red"
             out.append(
                 {
-                    "target": r[0],
-                    "metric": metric.upper() if metric == "ttft" else metric,
-                    "cv": r[1],
+                    "target": target,
+                    "metric": label,
+                    "cv": cv,
                     "cv_lo": lo,
                     "cv_hi": hi,
-                    "jitter": r[2],
+                    "jitter": level,
                 }
             )
-    return pl.DataFrame(out).fill_nan(None).filter(pl.col("cv").is_not_null())
+    schema = {
+        "target": pl.String,
+        "metric": pl.String,
+        "cv": pl.Float64,
+        "cv_lo": pl.Float64,
+        "cv_hi": pl.Float64,
+        "jitter": pl.String,
+    }
+    return pl.DataFrame(out, schema=schema).fill_nan(None)
 
 
 def jitter(

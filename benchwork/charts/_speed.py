@@ -41,23 +41,45 @@ def _board(frame: pl.DataFrame, metrics: Sequence[str]) -> pl.DataFrame:
     return analysis.leaderboard(frame.select(keep), sort=None)
 
 
+def _boxes(frame: pl.DataFrame, names: Sequence[str]) -> dict[str, pl.DataFrame]:
+    """Quartiles and Tukey whiskers per target for each metric, in one pass over the rows."""
+    rows = speed_rows(frame)
+    aggs = []
+    for name in names:
+        x = pl.col(name).filter(pl.col(name).is_not_null() & pl.col(name).is_finite())
+        q1, q3 = x.quantile(0.25, "linear"), x.quantile(0.75, "linear")
+        aggs += [
+            q1.alias(f"{name}|q1"),
+            q3.alias(f"{name}|q3"),
+            x.filter(x >= q1 - 1.5 * (q3 - q1)).min().alias(f"{name}|whisker_lo"),
+            x.filter(x <= q3 + 1.5 * (q3 - q1)).max().alias(f"{name}|whisker_hi"),
+            x.count().alias(f"{name}|n"),
+        ]
+    stats = rows.group_by("target").agg(aggs)
+    return {
+        name: stats.select(
+            "target",
+            *[
+                pl.col(f"{name}|{k}").alias(k)
+                for k in ("q1", "q3", "whisker_lo", "whisker_hi", "n")
+            ],
+        )
+        for name in names
+    }
+
+
 def speed_data(
-    data: Any, metric: str = "ttft_s", *, board: pl.DataFrame | None = None
+    data: Any,
+    metric: str = "ttft_s",
+    *,
+    board: pl.DataFrame | None = None,
+    box: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Per target: quartiles, Tukey whiskers, p50/p95 with intervals, n (display units)."""
     name = _metric(metric)
     stem, u, _, k = SPEED_METRICS[name]
     frame = results_of(data)
-    rows = speed_rows(frame).filter(pl.col(name).is_not_null() & pl.col(name).is_finite())
-    x = pl.col(name)
-    q1, q3 = x.quantile(0.25, "linear"), x.quantile(0.75, "linear")
-    box = rows.group_by("target").agg(
-        q1.alias("q1"),
-        q3.alias("q3"),
-        x.filter(x >= q1 - 1.5 * (q3 - q1)).min().alias("whisker_lo"),
-        x.filter(x <= q3 + 1.5 * (q3 - q1)).max().alias("whisker_hi"),
-        x.count().alias("n"),
-    )
+    box = box if box is not None else _boxes(frame, [name])[name]
     lb = board if board is not None else _board(frame, [name])
     cols = {
         "p50": f"{stem}_p50{u}",
@@ -73,39 +95,35 @@ def speed_data(
     return out.with_columns(pl.col(scaled) * k, pl.lit(name).alias("metric")).sort("p50")
 
 
-def _one(rows: pl.DataFrame, name: str, targets: list[str]) -> AnyChart:
-    _, _, title, _ = SPEED_METRICS[name]
+def _layers(targets: list[str], x_title: str) -> list[alt.Chart]:
     y = alt.Y("target:N", title=None, sort=alt.EncodingSortField("p50", order="ascending"))
-    x = alt.X("whisker_lo:Q", title=title, scale=alt.Scale(zero=False))
-    base = alt.Chart(rows).encode(y=y)
+    x = alt.X("whisker_lo:Q", title=x_title, scale=alt.Scale(zero=False))
+    base = alt.Chart().encode(y=y)
     tip = [
-        "target:N",
-        "n:Q",
-        *[alt.Tooltip(f"{c}:Q", format=".4g") for c in ("p50", "p50_lo", "p50_hi")],
-        *[alt.Tooltip(f"{c}:Q", format=".4g") for c in ("p95", "p95_lo", "p95_hi")],
-        alt.Tooltip("q1:Q", format=".4g"),
-        alt.Tooltip("q3:Q", format=".4g"),
+        alt.Tooltip("target:N"),
+        alt.Tooltip("n:Q"),
+        *[alt.Tooltip(f"{c}:Q", format=".4g") for c in ("p50", "p50_lo", "p50_hi", "p95")],
+        *[alt.Tooltip(f"{c}:Q", format=".4g") for c in ("p95_lo", "p95_hi", "q1", "q3")],
     ]
-    whisker = base.mark_rule(color="#666").encode(x=x, x2="whisker_hi:Q")
-    box = base.mark_bar(height={"band": 0.55}, opacity=0.45).encode(
-        x="q1:Q", x2="q3:Q", color=color(targets), tooltip=tip
-    )
-    p50 = base.mark_tick(thickness=3, size=22, color="#000").encode(x="p50:Q", tooltip=tip)
-    p50_ci = base.mark_rule(strokeWidth=3, color="#000", yOffset=13).encode(
-        x="p50_lo:Q", x2="p50_hi:Q"
-    )
-    p95 = base.mark_point(shape="diamond", filled=True, size=70, color="#D55E00").encode(
-        x="p95:Q", tooltip=tip
-    )
-    p95_ci = base.mark_rule(strokeWidth=2, color="#D55E00", yOffset=13).encode(
-        x="p95_lo:Q", x2="p95_hi:Q"
-    )
-    p95_label = base.mark_text(dy=-13, fontSize=10, color="#D55E00").encode(
-        x="p95:Q", text=alt.value("p95")
-    )
-    return alt.layer(whisker, box, p50, p50_ci, p95, p95_ci, p95_label).properties(
-        height=alt.Step(34)
-    )
+    return [
+        base.mark_rule(color="#666").encode(x=x, x2=alt.X2("whisker_hi:Q")),
+        base.mark_bar(height={"band": 0.55}, opacity=0.45).encode(
+            x=alt.X("q1:Q"), x2=alt.X2("q3:Q"), color=color(targets), tooltip=tip
+        ),
+        base.mark_tick(thickness=3, size=22, color="#000").encode(x=alt.X("p50:Q"), tooltip=tip),
+        base.mark_rule(strokeWidth=3, color="#000", yOffset=13).encode(
+            x=alt.X("p50_lo:Q"), x2=alt.X2("p50_hi:Q")
+        ),
+        base.mark_point(shape="diamond", filled=True, size=70, color="#D55E00").encode(
+            x=alt.X("p95:Q"), tooltip=tip
+        ),
+        base.mark_rule(strokeWidth=2, color="#D55E00", yOffset=13).encode(
+            x=alt.X("p95_lo:Q"), x2=alt.X2("p95_hi:Q")
+        ),
+        base.mark_text(dy=-13, fontSize=10, color="#D55E00").encode(
+            x=alt.X("p95:Q"), text=alt.value("p95")
+        ),
+    ]
 
 
 def speed(
@@ -117,24 +135,51 @@ def speed(
     """Per target: box (quartiles, 1.5 x IQR whiskers), p50 (black tick) and p95 (diamond).
 
     Under each mark, a bar shows its bootstrap interval from ``analysis.leaderboard``.
-    ``metrics``: any of ``ttft_s``, ``latency_s``, ``output_tps``, ``itl_mean_s``.
+    ``metrics``: any of ``ttft_s``, ``latency_s``, ``output_tps``, ``itl_mean_s``; one panel
+    each (one row of a facet, its unit in the row label).
     """
     names = [_metric(m) for m in ([metrics] if isinstance(metrics, str) else metrics)]
     frame = results_of(data)
     board = _board(frame, names)
-    targets = targets_of(frame)
-    panels = []
-    for name in names:
-        rows = speed_data(frame, name, board=board)
-        if not rows.is_empty():
-            panels.append(_one(rows, name, targets))
-    if not panels:
+    boxes = _boxes(frame, names)
+    parts = [speed_data(frame, name, board=board, box=boxes[name]) for name in names]
+    rows = (
+        pl.concat([p for p in parts if not p.is_empty()], how="vertical_relaxed")
+        if any(not p.is_empty() for p in parts)
+        else pl.DataFrame()
+    )
+    if rows.is_empty():
         raise BenchworkError(f"nothing to draw: no live ok call has {names}")
+    labels = {n: SPEED_METRICS[n][2] for n in names}
+    rows = rows.with_columns(pl.col("metric").replace_strict(labels).alias("metric"))
     sub = (
         "box: quartiles, whiskers 1.5 x IQR; black tick p50, diamond p95; bars below: 95% intervals"
     )
-    return alt.vconcat(*panels).properties(
-        title=alt.TitleParams(title or "Speed per target", subtitle=sub)
+    head = alt.TitleParams(title or "Speed per target", subtitle=sub)
+    drawn = [labels[n] for n in names if labels[n] in set(rows["metric"])]
+    if len(drawn) == 1:
+        layer = alt.layer(*_layers(targets_of(frame), drawn[0]), data=rows)
+        return layer.properties(title=head, height=alt.Step(34))
+    layer = alt.layer(*_layers(targets_of(frame), "value (unit in the panel label)"))
+    return (
+        layer.properties(height=alt.Step(34))
+        .facet(
+            data=rows,
+            row=alt.Row(
+                "metric:N",
+                title=None,
+                sort=drawn,
+                header=alt.Header(
+                    labelAngle=0,
+                    labelAlign="left",
+                    labelAnchor="start",
+                    labelOrient="top",
+                    labelFontWeight="bold",
+                ),
+            ),
+            title=head,
+        )
+        .resolve_scale(x="independent", y="independent")
     )
 
 
