@@ -1,7 +1,7 @@
 """``benchwork`` command line: the parser and the entry point.
 
 Each command group lives in its own module (``_run``: demo, run, sim; ``_store``: runs, show,
-resume, export, import, cache; ``_score``: rescore; ``_analysis``: compare; ``_tiers``: tiers; ``_report``: report). Bad input ends with one line on stderr
+resume, export, import, cache; ``_score``: rescore; ``_analysis``: compare; ``_tiers``: tiers; ``_report``: report; ``_schedule``: schedule). Bad input ends with one line on stderr
 and exit code 2, never a traceback (set ``BENCHWORK_DEBUG=1`` to see one for unexpected
 failures).
 """
@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from benchwork.cli import _analysis, _report, _run, _score, _store, _tiers
+from benchwork.cli import _analysis, _report, _run, _schedule, _score, _store, _tiers
 from benchwork.errors import BenchworkError
 
 __all__ = ["build_parser", "main"]
@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``benchwork`` parser with every command group's subcommands."""
     parser = _Parser(prog="benchwork", description="Evaluate and benchmark LLMs.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for group in (_run, _store, _score, _analysis, _tiers, _report):
+    for group in (_run, _store, _score, _analysis, _tiers, _report, _schedule):
         group.register(sub)
     return parser
 
