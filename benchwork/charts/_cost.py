@@ -92,7 +92,7 @@ def cost_quality(
         log_cost = min(costs) > 0 and max(costs) / min(costs) > 20
     pct = bool(((rows["lo"] >= 0) & (rows["hi"] <= 1)).all())
     scale = alt.Scale(type="log") if log_cost else alt.Scale(zero=False)
-    x = alt.X("cost:Q", title="cost per call (USD)", scale=scale, axis=alt.Axis(format="$.2g"))
+    x = alt.X("cost:Q", title="cost per call (USD)", scale=scale, axis=alt.Axis(format="$.2~g"))
     y = alt.Y(
         "mean:Q",
         title=f"mean {rows['score'][0]}" + (" (% of cases)" if pct else ""),
