@@ -5,8 +5,8 @@ than none. Read:
 
 - signs (also the Unicode minus), decimals, ``1e-3``, ``%`` (``percent_as_fraction``);
 - thousands groups: ``1,234,567.5``, ``1.234.567``, ``1.234,5``, and groups split by a space,
-  a no-break or thin space, an apostrophe or an underscore (``1 000``, ``1 000``, ``1'000``,
-  ``1_000``);
+  a no-break or thin space, an apostrophe or an underscore (``1 000``, ``1\u2009000``,
+  ``1'000``, ``1_000``);
 - a decimal comma: ``3,14`` (a comma before exactly three digits, ``1,234``, is a thousands
   group; ``0,500`` is a decimal);
 - fractions and mixed numbers: ``1/2``, ``3 1/2``, ``½``, ``1½``;

@@ -53,6 +53,11 @@ class _Renamed:
     def __call__(self, case: Any, record: Any) -> Any:
         return self.inner(case, record)
 
+    def __getattr__(self, attr: str) -> Any:  # check, offload, ...: the inner scorer's
+        if attr == "inner":
+            raise AttributeError(attr)
+        return getattr(self.inner, attr)
+
     def __repr__(self) -> str:
         return f"{self.inner!r} as {self.name!r}"
 
