@@ -2,15 +2,21 @@
 
 Altair 6 writes Vega-Lite v6, which JupyterLab 4 cannot draw itself, and Altair's default
 renderer fetches Vega from a CDN. Importing ``benchwork.charts`` therefore enables, unless
-another renderer was chosen, the ``html`` renderer with the ``inline`` template: each chart's
-output carries vega, vega-lite and vega-embed (from vl-convert, about 0.9 MB), so it is
-interactive (tooltips) with no network in JupyterLab, VS Code, classic notebooks and
-exported HTML. ``use_renderer("svg")`` switches to static SVG drawn by vl-convert
-(small notebooks, renders even where scripts do not run, e.g. untrusted notebooks).
+another renderer was chosen, the ``benchwork`` renderer: each chart's output carries vega,
+vega-lite and vega-embed (vl-convert's bundle, about 0.9 MB), so it is interactive
+(tooltips) with no network in JupyterLab, VS Code, classic notebooks and exported HTML.
+Altair's own ``html`` renderer with ``template="inline"`` is not used: its scripts declare
+top-level ``const``s, so in a notebook page only the first chart draws (the second throws
+"Identifier has already been declared"); here the bundle runs once per page inside a
+function and each chart in its own scope. ``use_renderer("svg")`` switches to static SVG
+drawn by vl-convert (small notebooks, shows even where scripts do not run).
 """
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,7 +24,55 @@ import altair as alt
 
 from benchwork.errors import BenchworkError
 
-__all__ = ["FORMATS", "enable_offline", "save", "use_renderer"]
+__all__ = ["FORMATS", "RENDERER", "enable_offline", "inline_html", "save", "use_renderer"]
+
+RENDERER = "benchwork"
+_count = itertools.count()
+_bundle: list[str] = []
+
+
+def _vega_bundle() -> str:
+    """vega + vega-lite + vega-embed for Altair's Vega-Lite version (vl-convert; cached)."""
+    if not _bundle:
+        import vl_convert as vlc
+        from altair.utils._importers import vl_version_for_vl_convert
+
+        make: Any = vlc.javascript_bundle  # its stub wants a snippet; None = the default one
+        _bundle.append(make(vl_version=vl_version_for_vl_convert()))
+    return _bundle[0]
+
+
+def inline_html(spec: dict[str, Any], embed_options: dict[str, Any] | None = None) -> str:
+    """An HTML snippet that draws ``spec`` with no network: the bundle is evaluated once per
+    page (inside a function, so no global names clash), the chart in its own scope."""
+    text = json.dumps(spec, sort_keys=True)
+    div = f"benchwork-chart-{hashlib.sha256(text.encode()).hexdigest()[:12]}-{next(_count)}"
+    options = json.dumps({"mode": "vega-lite", **(embed_options or {})})
+    safe = text.replace("</", "<\\/")
+    return (
+        f'<div id="{div}" class="benchwork-chart"></div>\n'
+        '<script type="text/javascript">\n'
+        "if (typeof window.vegaEmbed !== 'function') { (function () {\n"
+        f"{_vega_bundle()}\n"
+        "})(); }\n"
+        "(function () {\n"
+        f"  window.vegaEmbed('#{div}', {safe}, {options}).catch(function (err) {{\n"
+        f"    document.getElementById('{div}').textContent = 'chart error: ' + err;\n"
+        "  });\n"
+        "})();\n"
+        "</script>"
+    )
+
+
+def _render(spec: dict[str, Any], **metadata: Any) -> dict[str, str]:
+    embed = metadata.get("embed_options") or alt.renderers.options.get("embed_options")
+    return {
+        "text/html": inline_html(spec, embed),
+        "text/plain": "<Vega-Lite chart: benchwork inline renderer>",
+    }
+
+
+alt.renderers.register(RENDERER, _render)
 
 FORMATS = ("html", "svg", "png", "pdf", "json")
 Renderer = Literal["interactive", "svg", "png", "default"]
@@ -28,7 +82,7 @@ def use_renderer(kind: Renderer = "interactive") -> None:
     """``interactive``: inline vega bundle in each output (offline, tooltips);
     ``svg``/``png``: static images from vl-convert; ``default``: Altair's (needs a CDN)."""
     if kind == "interactive":
-        alt.renderers.enable("html", template="inline")
+        alt.renderers.enable(RENDERER)
     elif kind in ("svg", "png", "default"):
         alt.renderers.enable(kind)
     else:

@@ -95,7 +95,8 @@ bundle = bundle[0] if isinstance(bundle, tuple) else bundle
 html = bundle["text/html"]
 print(json.dumps({"renderer": alt.renderers.active, "theme": alt.theme.active,
                   "cdn": "cdn.jsdelivr" in html or "<script src=" in html,
-                  "inline": "vegaEmbed(" in html and len(html) > 500000}))
+                  "inline": "vegaEmbed(" in html and len(html) > 500000,
+                  "one": html.count("benchwork-chart-") == 3}))
 """
     tmp = tmp_path / "r.parquet"
     synth().write_parquet(tmp)
@@ -106,7 +107,13 @@ print(json.dumps({"renderer": alt.renderers.active, "theme": alt.theme.active,
         check=True,
     )
     got = json.loads(out.stdout.strip().splitlines()[-1])
-    assert got == {"renderer": "html", "theme": "benchwork", "cdn": False, "inline": True}
+    assert got == {
+        "renderer": "benchwork",
+        "theme": "benchwork",
+        "cdn": False,
+        "inline": True,
+        "one": True,
+    }
 
 
 def test_a_chosen_renderer_is_kept_and_use_renderer_switches() -> None:
@@ -117,7 +124,7 @@ alt.theme.enable("dark")
 import benchwork.charts as ch
 assert alt.renderers.active == "svg" and alt.theme.active == "dark"
 ch.use_renderer("interactive")
-assert alt.renderers.active == "html"
+assert alt.renderers.active == "benchwork"
 ch.use_renderer("svg")
 assert alt.renderers.active == "svg"
 print("ok")

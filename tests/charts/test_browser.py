@@ -1,0 +1,191 @@
+"""Charts show in a real JupyterLab with the network cut (headless Chromium, Playwright).
+
+The page may reach only the lab server: every other request is aborted and recorded. The
+notebook imports benchwork, draws charts with the default settings, and the test waits for
+vega to draw them and for a tooltip on hover: the inline renderer works offline, with
+interaction. Skipped only when /usr/bin/chromium or playwright is missing. The server
+recipe is JUPYTER.md's (as in tests/test_widget_browser.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"{CHROMIUM} not found (apt-get install -y chromium)", allow_module_level=True)
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright not installed (pip install playwright)"
+)
+nbformat = pytest.importorskip("nbformat")
+
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+CELLS = [
+    "import sys\n"
+    f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+    "from conftest import synth\n"
+    "import benchwork as bw\n"
+    "run = synth()",
+    "bw.charts.leaderboard(run)",
+    "bw.charts.cost_quality(run)",
+    'import altair as alt\nprint("renderer", alt.renderers.active)',
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A JupyterLab server (URL, root dir) with fresh config, runtime and settings dirs."""
+    base = tmp_path_factory.mktemp("chartlab")
+    root = base / "root"
+    root.mkdir()
+    settings = base / "settings"
+    notify = settings / "@jupyterlab" / "apputils-extension"
+    notify.mkdir(parents=True)
+    (notify / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(base / "config"),
+        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(settings),
+        "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
+        "BENCHWORK_HOME": str(base / "bw-home"),
+        "BENCHWORK_CACHE_DIR": str(base / "bw-cache"),
+    }
+    port = _free_port()
+    log = open(base / "server.log", "w")  # closed in the finally below
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            "--allow-root",
+            f"--ServerApp.root_dir={root}",
+            "--IdentityProvider.token=",
+            "--ServerApp.password=",
+            "--LabApp.expose_app_in_browser=True",
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--LabApp.extension_manager=readonly",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/status", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    pytest.fail(f"JupyterLab did not start:\n{(base / 'server.log').read_text()}")
+                time.sleep(0.2)
+        yield url, root
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def test_charts_show_offline_in_jupyterlab(lab, tmp_path: Path) -> None:
+    url, root = lab
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, root / "charts.ipynb")
+    blocked: list[str] = []
+
+    def only_lab(route, request) -> None:
+        if request.url.startswith(url) or request.url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            blocked.append(request.url)
+            route.abort()
+
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 1400})
+        page.route("**/*", only_lab)
+        try:
+            page.goto(f"{url}/lab/tree/charts.ipynb?reset", wait_until="domcontentloaded")
+            page.wait_for_function(
+                "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session"
+                "?.kernel?.status === 'idle'",
+                timeout=60_000,
+            )
+            page.evaluate(
+                "async () => await window.jupyterapp.commands.execute('notebook:run-all-cells')"
+            )
+            sync_api.expect(page.get_by_text("renderer benchwork")).to_be_visible(timeout=60_000)
+            embeds = page.locator(".jp-OutputArea-output .vega-embed")
+            sync_api.expect(embeds).to_have_count(2, timeout=30_000)
+            # vega drew each chart: a canvas (or svg) with a size, and no load error shown
+            for i in range(2):
+                drawn = embeds.nth(i).locator("canvas, svg.marks").first
+                drawn.wait_for(timeout=30_000)
+                box = drawn.bounding_box()
+                assert box is not None and box["width"] > 300 and box["height"] > 100
+            assert page.get_by_text("Error loading script").count() == 0
+            # interaction works offline: hovering a bar shows vega-tooltip with its figures
+            bar = embeds.nth(0).locator("canvas, svg.marks").first
+            box = bar.bounding_box()
+            assert box is not None
+            tip = page.locator("#vg-tooltip-element")
+            shown = False
+            for fy in (0.25, 0.35, 0.45, 0.55, 0.65):
+                page.mouse.move(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * fy)
+                page.wait_for_timeout(300)
+                if tip.count() and "target" in (tip.inner_text() or ""):
+                    shown = True
+                    break
+            page.screenshot(path=str(tmp_path / "charts.png"))
+            assert shown, "no tooltip on hover"
+            assert "rank" in tip.inner_text()
+            assert not [u for u in blocked if "jsdelivr" in u or "vega" in u], blocked
+        finally:
+            try:
+                page.evaluate(
+                    "async () => await window.jupyterapp.commands.execute('kernelmenu:shutdown')"
+                )
+            except Exception:
+                pass
+            browser.close()
