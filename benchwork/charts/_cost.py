@@ -97,7 +97,7 @@ def cost_quality(
         "mean:Q",
         title=f"mean {rows['score'][0]}" + (" (% of cases)" if pct else ""),
         scale=alt.Scale(zero=False),
-        axis=alt.Axis(format=".0%" if pct else ".3g"),
+        axis=alt.Axis(format=".1~%" if pct else ".3g"),
     )
     base = alt.Chart(rows).encode(x=x, y=y)
     targets = sorted(rows["target"].to_list())

@@ -54,6 +54,7 @@ def errors_data(data: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
 def errors(data: Any, *, title: str | None = None) -> AnyChart:
     """Bars: the share of calls that failed, by status; whiskers: the rate's 95 % interval."""
     totals, by_status = errors_data(data)
+    failed = int(totals["errors"].sum())
     targets = targets_of(results_of(data))
     statuses = sorted(by_status["status"].unique().to_list())
     y = alt.Y("target:N", title=None, sort=targets)
@@ -66,7 +67,7 @@ def errors(data: Any, *, title: str | None = None) -> AnyChart:
                 "rate:Q",
                 stack="zero",
                 title="calls that failed (% of calls)",
-                axis=alt.Axis(format=".0%"),
+                axis=alt.Axis(format=".1~%"),
             ),
             color=alt.Color(
                 "status:N",
@@ -92,7 +93,10 @@ def errors(data: Any, *, title: str | None = None) -> AnyChart:
     return alt.layer(bars, whisker, total).properties(
         title=alt.TitleParams(
             title or "Errors by target and status",
-            subtitle="bars: failed calls by status; tick: error rate; whisker: 95% Wilson interval",
+            subtitle=(
+                "bars: failed calls by status; tick: error rate; whisker: 95% Wilson interval"
+                + ("" if failed else "; no call failed")
+            ),
         ),
         height=alt.Step(30),
     )
