@@ -13,6 +13,7 @@ import polars as pl
 
 from benchwork import analysis
 from benchwork.charts._data import AnyChart, results_of, score_columns
+from benchwork.errors import BenchworkError
 
 __all__ = ["forest", "forest_data"]
 
@@ -44,6 +45,8 @@ def forest_data(data: Any, metric: str | None = None, **compare: Any) -> pl.Data
     frame = results_of(data) if not isinstance(data, pl.DataFrame) else data
     if "diff" not in frame.columns:
         frame = analysis.compare_targets(_needed(frame, metric, compare), metric, **compare)
+    if frame.is_empty() or "diff" not in frame.columns:
+        raise BenchworkError("nothing to draw: no pair of targets to compare (need two targets)")
     if "target_a" in frame.columns:
         pair = pl.concat_str(pl.col("target_a"), pl.lit(" − "), pl.col("target_b"))
     else:  # compare_runs: candidate − baseline per target

@@ -192,6 +192,8 @@ def test_forest_rows_equal_compare_targets_and_marks_holm(frame: pl.DataFrame) -
     assert pairs["significant"].any() and not pairs["significant"].all()
     # a frame compare_targets returned is drawn as is
     assert ch.forest_data(pairs)["diff_lo"].to_list() == pairs["diff_lo"].to_list()
+    with pytest.raises(BenchworkError, match="need two targets"):
+        ch.forest(frame.filter(pl.col("target") == "balanced"))
 
 
 def test_errors_by_status_add_up_to_the_error_rate(frame: pl.DataFrame) -> None:
