@@ -200,9 +200,7 @@ def test_regex() -> None:
 def test_regex_bad_pattern_fails_at_construction() -> None:
     with pytest.raises(BenchworkError) as e:
         Regex("(unclosed")
-    assert str(e.value) == (
-        "regex: invalid pattern '(unclosed': missing ) at position 9"
-    )
+    assert str(e.value) == ("regex: invalid pattern '(unclosed': missing ) at position 9")
     with pytest.raises(BenchworkError, match="unknown flag 'q'"):
         Regex("x", flags="iq")
     with pytest.raises(BenchworkError, match="from the case's expected value"):

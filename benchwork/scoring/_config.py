@@ -87,7 +87,8 @@ def scorer_config(scorer: Scorer) -> dict[str, Any]:
         return {**scorer_config(scorer.inner), "name": scorer.name}
     own = getattr(scorer, "to_config", None)
     if callable(own):  # a scorer class of your own may say how it is stored
-        return dict(own())
+        stored: Any = own()
+        return dict(stored)
     if isinstance(scorer, FunctionScorer) or not isinstance(scorer, BaseScorer):
         return _custom(scorer)
     type_ = _registered_type(scorer)

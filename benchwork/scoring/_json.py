@@ -269,7 +269,8 @@ def _check_refs(schema: Any) -> None:
 
     if not isinstance(schema, Mapping):
         return
-    root = schema.get("$id") if isinstance(schema.get("$id"), str) else ""
+    root_id = schema.get("$id")
+    root: str = root_id if isinstance(root_id, str) else ""
     resource = DRAFT202012.create_resource(schema)
     registry = SPECS.combine(_offline_registry().with_resource(root, resource)).crawl()
 

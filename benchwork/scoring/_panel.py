@@ -111,7 +111,7 @@ class Panel(AsyncBaseScorer):
         if len(judges) < 2:
             raise BenchworkError("a panel needs at least 2 judges (3 or more for Fleiss' kappa)")
         self.vote, self.kind = vote, kind
-        self.needs_expected = kind == "reference"
+        self.needs_expected = kind == "reference"  # pyright: ignore[reportAttributeAccessIssue]
         common: dict[str, Any] = dict(
             api_base=api_base, template=template, system=system, cache_dir=cache_dir, cache=cache
         )

@@ -243,7 +243,7 @@ class BaseScorer:
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         self = super().__new__(cls)
-        self._init_args = (args, kwargs)  # for config_options: what a manifest stores
+        self._init_args = (args, kwargs)  # pyright: ignore[reportAttributeAccessIssue]  (manifest config)
         return self
 
     def __init__(self, *, name: str | None = None, expected: Any = None) -> None:

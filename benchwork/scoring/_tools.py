@@ -47,7 +47,8 @@ class ToolCall:
 def _one(item: Any) -> ToolCall:
     if not isinstance(item, Mapping):
         return ToolCall("?", None, f"a tool call must be an object, got {type(item).__name__}")
-    fn = item.get("function") if isinstance(item.get("function"), Mapping) else item
+    inner = item.get("function")
+    fn: Mapping[str, Any] = inner if isinstance(inner, Mapping) else item
     name, args = str(fn.get("name") or "?"), fn.get("arguments")
     if args is None or args == "":
         return ToolCall(name, {})

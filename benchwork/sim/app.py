@@ -271,6 +271,7 @@ class SimApp:
             entry["status"] = e.status
             return self._error(wire, e.status, e.message)
 
+        assert isinstance(body, dict)  # _plan rejects anything else
         fault = call.fault
         entry["fault"] = fault.kind if fault else None
         if fault is not None and fault.kind in ("429", "500"):
