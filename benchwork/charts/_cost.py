@@ -95,7 +95,8 @@ def cost_quality(
     x = alt.X("cost:Q", title="cost per call (USD)", scale=scale, axis=alt.Axis(format="$.2~g"))
     y = alt.Y(
         "mean:Q",
-        title=f"mean {rows['score'][0]}" + (" (% of cases)" if pct else ""),
+        title=f"{rows['score'][0]}: "
+        + ("cases passed (%)" if pct and (rows["method"] == "wilson").all() else "mean score"),
         scale=alt.Scale(zero=False),
         axis=alt.Axis(format=".1~%" if pct else ".3g"),
     )

@@ -33,7 +33,7 @@ def _is_leaderboard(frame: pl.DataFrame) -> bool:
 def leaderboard_data(
     data: Any, score: str | Sequence[str] | None = None, *, confidence: float = 0.95
 ) -> pl.DataFrame:
-    """Long frame ``score, target, mean, lo, hi, n, rank`` drawn by ``leaderboard``.
+    """Long frame ``score, target, mean, lo, hi, n, rank, method`` drawn by ``leaderboard``.
 
     ``data``: a Run, results frame or list of them (the analysis leaderboard is computed on
     the columns score intervals need), or a frame ``analysis.leaderboard`` returned.
@@ -64,6 +64,9 @@ def leaderboard_data(
             pl.col(f"{name}_hi").alias("hi"),
             pl.col(f"{name}_n").alias("n") if f"{name}_n" in lb.columns else pl.lit(None),
             pl.col("rank") if "rank" in lb.columns else pl.lit(None).alias("rank"),
+            pl.col(f"{name}_method").alias("method")
+            if f"{name}_method" in lb.columns
+            else pl.lit(None, pl.String).alias("method"),
         ).filter(pl.col("mean").is_not_null())
         for name in names
     ]
@@ -89,7 +92,9 @@ def leaderboard(
     targets = sorted(rows["target"].unique().to_list())
     pct = is_rate(pl.concat([rows["lo"], rows["hi"]]))
     fmt = ".0%" if pct else ".3g"
-    x_title = "mean score" + (" (% of cases)" if pct else "") + f", {confidence:.0%} interval"
+    passed = pct and bool((rows["method"] == "wilson").all())  # 0/1 scores: a pass rate
+    what = "cases passed (%)" if passed else "mean score" + (" (0–1, as %)" if pct else "")
+    x_title = f"{what}, {confidence:.0%} interval"
     tooltip = [
         alt.Tooltip("target:N"),
         alt.Tooltip("score:N"),

@@ -277,3 +277,23 @@ def test_large_runs_are_aggregated_before_plotting() -> None:
         rows = sum(len(d) for d in datasets(chart))
         assert rows <= 40, rows
     assert sum(len(d) for d in datasets(ch.heatmap(big))) <= 60 * len(PROFILES)
+
+
+def test_leaderboard_of_continuous_scores_and_of_a_leaderboard_frame() -> None:
+    rng = np.random.default_rng(7)
+    df = synth().with_columns(pl.Series("score_exact", rng.beta(5, 2, 160)))  # e.g. fuzzy
+    lb = analysis.leaderboard(df)
+    assert (lb["score_exact_method"] == "clt").all()
+    drawn = ch.leaderboard_data(lb).sort("target")  # an analysis frame is drawn as is
+    ref = lb.sort("target")
+    assert np.allclose(drawn["lo"], ref["score_exact_lo"])
+    assert np.allclose(drawn["hi"], ref["score_exact_hi"])
+    svg = render(ch.leaderboard(df))
+    assert "cases passed" not in svg and "mean score (0–1, as %), 95% interval" in svg
+    assert "cases passed (%), 95% interval" in render(ch.leaderboard(synth()))
+
+
+def test_cost_quality_needs_a_known_cost() -> None:
+    df = synth().with_columns(pl.lit(None, pl.Float64).alias("cost_usd"))
+    with pytest.raises(BenchworkError, match="known cost"):
+        ch.cost_quality(df)
