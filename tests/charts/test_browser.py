@@ -189,3 +189,44 @@ def test_charts_show_offline_in_jupyterlab(lab, tmp_path: Path) -> None:
             except Exception:
                 pass
             browser.close()
+
+
+def test_charts_show_offline_in_exported_html(tmp_path: Path) -> None:
+    """A notebook executed with the defaults, exported by nbconvert, opened with no network."""
+    nbclient = pytest.importorskip("nbclient")
+    nbconvert = pytest.importorskip("nbconvert")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    html, _ = nbconvert.HTMLExporter().from_notebook_node(nb)
+    page_path = tmp_path / "report.html"
+    page_path.write_text(html, encoding="utf-8")
+    blocked: list[str] = []
+
+    def local_only(route, request) -> None:
+        if request.url.startswith(("file:", "data:", "blob:")):
+            route.continue_()
+        else:
+            blocked.append(request.url)
+            route.abort()
+
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 1400})
+            page.route("**/*", local_only)
+            page.goto(page_path.as_uri(), wait_until="load")
+            embeds = page.locator(".vega-embed")
+            sync_api.expect(embeds).to_have_count(2, timeout=30_000)
+            for i in range(2):
+                drawn = embeds.nth(i).locator("canvas, svg.marks").first
+                drawn.wait_for(timeout=30_000)
+                box = drawn.bounding_box()
+                assert box is not None and box["width"] > 300
+            assert not [u for u in blocked if "vega" in u], blocked
+        finally:
+            browser.close()
