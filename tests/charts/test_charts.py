@@ -97,6 +97,7 @@ def test_cost_quality_frontier_holds_exactly_the_non_dominated_targets(
         rows["hi"], lb["score_exact_hi"]
     )
     assert ((rows["cost_lo"] < rows["cost"]) & (rows["cost"] < rows["cost_hi"])).all()
+    assert np.allclose(rows["cost"], lb["cost_per_call_usd"])  # the leaderboard's cost per call
 
 
 def test_pareto_ties_and_duplicates() -> None:

@@ -182,7 +182,7 @@ def test_litellm_path_yields_the_same_fields_as_the_lean_path():
 
 def test_tokens_are_estimated_and_flagged_when_the_server_sends_no_usage():
     # no usage anywhere, several tokens per chunk, no tokenizer endpoint: only a guess is left
-    # (the exact sources are tested in tests/test_tokens.py)
+    # (the exact sources are tested in tests/client/test_tokens.py)
     model = SimModel(
         "quiet", ttft_s=0, itl_s=0.005, tokens=12, sends_usage=False, body_usage=False,
         tokens_per_chunk=4,

@@ -30,7 +30,7 @@ import benchwork as bw
 
 pytestmark = [pytest.mark.local_model, pytest.mark.timeout(1800)]
 
-CI = Path(__file__).resolve().parent.parent / ".ci"
+CI = Path(__file__).resolve().parents[2] / ".ci"
 DONE, FAILED, LOG, PID = (CI / f".local_model.{x}" for x in ("done", "failed", "log", "pid"))
 WAIT_S = 1200  # the build took 4-6 min on 2 cores; bounded so a stuck install fails clearly
 MAX_TOKENS = 32

@@ -12,7 +12,7 @@ import pytest
 import benchwork as bw
 from benchwork.sim import SimModel, SimServer
 
-TEMPLATE = Path(__file__).resolve().parents[1] / "templates" / "report.ipynb"
+TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "report.ipynb"
 SENTINEL = "sk-bw-SENTINEL-7f3a9c1e-do-not-leak"
 KEY_ENV = "BW_REPORT_TEST_KEY"
 
