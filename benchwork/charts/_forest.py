@@ -73,6 +73,18 @@ def forest_data(data: Any, metric: str | None = None, **compare: Any) -> pl.Data
     return out.filter(pl.col("diff").is_not_null())
 
 
+def _unit(metric: str) -> str:
+    if metric.startswith("score_"):
+        return "score, 0–1"
+    if metric.endswith("_usd"):
+        return "USD"
+    if metric.endswith("_s"):
+        return "s"
+    if metric.endswith("_tps"):
+        return "tok/s"
+    return "its unit"
+
+
 def forest(
     data: Any, metric: str | None = None, *, title: str | None = None, **compare: Any
 ) -> AnyChart:
@@ -83,7 +95,12 @@ def forest(
     """
     rows = forest_data(data, metric, **compare)
     y = alt.Y("pair:N", title=None, sort=None)
-    x = alt.X("diff:Q", title="paired difference (first − second)")
+    metrics = rows["metric"].unique(maintain_order=True).to_list()
+    if len(metrics) == 1:
+        x_title = f"paired difference in {metrics[0]} ({_unit(metrics[0])}), first − second"
+    else:
+        x_title = "paired difference, first − second (unit: the panel's metric)"
+    x = alt.X("diff:Q", title=x_title)
     base = alt.Chart().encode(y=y)
     tip = [
         "pair:N",
