@@ -53,6 +53,7 @@ def main() -> None:
         "cost_quality": lambda: ch.cost_quality(df),
         "speed, TTFT panel": lambda: ch.speed(df, "ttft_s"),
         "speed (TTFT, latency, tok/s)": lambda: ch.speed(df),
+        "ecdf (TTFT)": lambda: ch.ecdf(df),
         "ttft_vs_tps": lambda: ch.ttft_vs_tps(df),
         "heatmap (60 cases shown)": lambda: ch.heatmap(df),
         "forest (45 pairs)": lambda: ch.forest(df),

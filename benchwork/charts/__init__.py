@@ -8,6 +8,7 @@ million-row run embeds a few rows per target. Importing this package enables the
 """
 
 from benchwork.charts._cost import cost_quality, cost_quality_data, pareto
+from benchwork.charts._ecdf import ecdf, ecdf_data
 from benchwork.charts._errors import errors, errors_data
 from benchwork.charts._forest import forest, forest_data
 from benchwork.charts._heatmap import heatmap, heatmap_data
@@ -34,6 +35,8 @@ __all__: list[str] = [
     "PALETTE",
     "cost_quality",
     "cost_quality_data",
+    "ecdf",
+    "ecdf_data",
     "enable_offline",
     "errors",
     "errors_data",

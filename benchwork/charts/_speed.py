@@ -17,7 +17,15 @@ from benchwork.charts._data import AnyChart, results_of, speed_rows, targets_of
 from benchwork.charts._theme import color
 from benchwork.errors import BenchworkError
 
-__all__ = ["SPEED_METRICS", "speed", "speed_data", "ttft_vs_tps", "ttft_vs_tps_data"]
+__all__ = [
+    "SPEED_METRICS",
+    "metric_name",
+    "speed",
+    "speed_board",
+    "speed_data",
+    "ttft_vs_tps",
+    "ttft_vs_tps_data",
+]
 
 #: metric -> (leaderboard stem, unit suffix, axis title, scale to display unit)
 SPEED_METRICS: dict[str, tuple[str, str, str, float]] = {
@@ -28,7 +36,7 @@ SPEED_METRICS: dict[str, tuple[str, str, str, float]] = {
 }
 
 
-def _metric(metric: str) -> str:
+def metric_name(metric: str) -> str:
     aliases = {"ttft": "ttft_s", "latency": "latency_s", "tps": "output_tps", "tok/s": "output_tps"}
     name = aliases.get(metric, metric)
     if name not in SPEED_METRICS:
@@ -36,7 +44,8 @@ def _metric(metric: str) -> str:
     return name
 
 
-def _board(frame: pl.DataFrame, metrics: Sequence[str]) -> pl.DataFrame:
+def speed_board(frame: pl.DataFrame, metrics: Sequence[str]) -> pl.DataFrame:
+    """``analysis.leaderboard`` on the columns speed figures need (faster on big runs)."""
     keep = [c for c in ("target", "warmup", "cached", "status", *metrics) if c in frame.columns]
     return analysis.leaderboard(frame.select(keep), sort=None)
 
@@ -76,11 +85,11 @@ def speed_data(
     box: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Per target: quartiles, Tukey whiskers, p50/p95 with intervals, n (display units)."""
-    name = _metric(metric)
+    name = metric_name(metric)
     stem, u, _, k = SPEED_METRICS[name]
     frame = results_of(data)
     box = box if box is not None else _boxes(frame, [name])[name]
-    lb = board if board is not None else _board(frame, [name])
+    lb = board if board is not None else speed_board(frame, [name])
     cols = {
         "p50": f"{stem}_p50{u}",
         "p50_lo": f"{stem}_p50_lo{u}",
@@ -138,11 +147,11 @@ def speed(
     ``metrics``: any of ``ttft_s``, ``latency_s``, ``output_tps``, ``itl_mean_s``; one panel
     each (one row of a facet, its unit in the row label).
     """
-    names = [_metric(m) for m in ([metrics] if isinstance(metrics, str) else metrics)]
+    names = [metric_name(m) for m in ([metrics] if isinstance(metrics, str) else metrics)]
     frame = results_of(data)
-    board = _board(frame, names)
+    lb = speed_board(frame, names)
     boxes = _boxes(frame, names)
-    parts = [speed_data(frame, name, board=board, box=boxes[name]) for name in names]
+    parts = [speed_data(frame, name, board=lb, box=boxes[name]) for name in names]
     rows = (
         pl.concat([p for p in parts if not p.is_empty()], how="vertical_relaxed")
         if any(not p.is_empty() for p in parts)
@@ -186,7 +195,7 @@ def speed(
 def ttft_vs_tps_data(data: Any) -> pl.DataFrame:
     """Per target: TTFT p50 (ms) and output tok/s p50 with their intervals."""
     frame = results_of(data)
-    lb = _board(frame, ["ttft_s", "output_tps"])
+    lb = speed_board(frame, ["ttft_s", "output_tps"])
     return (
         lb.select(
             "target",

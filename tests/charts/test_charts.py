@@ -298,3 +298,21 @@ def test_cost_quality_needs_a_known_cost() -> None:
     df = synth().with_columns(pl.lit(None, pl.Float64).alias("cost_usd"))
     with pytest.raises(BenchworkError, match="known cost"):
         ch.cost_quality(df)
+
+
+def test_ecdf_curve_and_percentile_marks(frame: pl.DataFrame) -> None:
+    curve = ch.ecdf_data(frame, "latency_s")
+    lb = analysis.leaderboard(frame).sort("target")
+    for target, part in curve.partition_by("target", as_dict=True).items():
+        values = part.sort("share")["value"].to_numpy()
+        live = frame.filter(pl.col("target") == target[0], pl.col("status") == "ok")["latency_s"]
+        assert (np.diff(values) >= 0).all() and part.height == 101
+        assert values[0] == pytest.approx(live.min() * 1000)  # type: ignore[operator]
+        assert values[-1] == pytest.approx(live.max() * 1000)  # type: ignore[operator]
+    svg = render(ch.ecdf(frame, "latency"))
+    dots = marks(svg, "layer_2_marks")
+    got = {(m.fields["target"], m.fields["mark"]): float(m.fields["value"]) for m in dots}
+    for row in lb.iter_rows(named=True):
+        assert got[(row["target"], "p50")] == pytest.approx(row["latency_p50_s"] * 1000, rel=1e-3)
+        assert got[(row["target"], "p95")] == pytest.approx(row["latency_p95_s"] * 1000, rel=1e-3)
+    assert len(marks(svg, "layer_0_marks")) == len(PROFILES)  # one line per target
