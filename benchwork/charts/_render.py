@@ -14,6 +14,7 @@ drawn by vl-convert (small notebooks, shows even where scripts do not run).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import itertools
 import json
@@ -42,20 +43,49 @@ def _vega_bundle() -> str:
     return _bundle[0]
 
 
-def inline_html(spec: dict[str, Any], embed_options: dict[str, Any] | None = None) -> str:
+def _static_svg(spec: dict[str, Any]) -> str | None:
+    """The chart as SVG (vl-convert), for pages where scripts do not run; None if it fails."""
+    try:
+        import vl_convert as vlc
+        from altair.utils._importers import vl_version_for_vl_convert
+
+        return vlc.vegalite_to_svg(spec, vl_version=vl_version_for_vl_convert())
+    except Exception:  # the interactive chart still draws; the fallback is a nicety
+        return None
+
+
+def inline_html(
+    spec: dict[str, Any],
+    embed_options: dict[str, Any] | None = None,
+    *,
+    static: bool = True,
+) -> str:
     """An HTML snippet that draws ``spec`` with no network: the bundle is evaluated once per
-    page (inside a function, so no global names clash), the chart in its own scope."""
+    page (inside a function, so no global names clash), the chart in its own scope.
+
+    ``static``: also carry the chart as an SVG image, shown where scripts do not run (a
+    notebook reopened untrusted, viewers that sanitise HTML) and removed by the script."""
     text = json.dumps(spec, sort_keys=True)
     div = f"benchwork-chart-{hashlib.sha256(text.encode()).hexdigest()[:12]}-{next(_count)}"
     options = json.dumps({"mode": "vega-lite", **(embed_options or {})})
     safe = text.replace("</", "<\\/")
+    svg = _static_svg(spec) if static else None
+    picture = (
+        f'<img id="{div}-static" class="benchwork-static" alt="chart (static)" '
+        f'src="data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()}">\n'
+        if svg
+        else ""
+    )
     return (
+        f"{picture}"
         f'<div id="{div}" class="benchwork-chart"></div>\n'
         '<script type="text/javascript">\n'
         "if (typeof window.vegaEmbed !== 'function') { (function () {\n"
         f"{_vega_bundle()}\n"
         "})(); }\n"
         "(function () {\n"
+        f"  var still = document.getElementById('{div}-static');\n"
+        "  if (still) { still.remove(); }\n"
         f"  window.vegaEmbed('#{div}', {safe}, {options}).catch(function (err) {{\n"
         f"    document.getElementById('{div}').textContent = 'chart error: ' + err;\n"
         "  });\n"
@@ -66,8 +96,9 @@ def inline_html(spec: dict[str, Any], embed_options: dict[str, Any] | None = Non
 
 def _render(spec: dict[str, Any], **metadata: Any) -> dict[str, str]:
     embed = metadata.get("embed_options") or alt.renderers.options.get("embed_options")
+    static = bool(metadata.get("static", True))
     return {
-        "text/html": inline_html(spec, embed),
+        "text/html": inline_html(spec, embed, static=static),
         "text/plain": "<Vega-Lite chart: benchwork inline renderer>",
     }
 
@@ -78,11 +109,12 @@ FORMATS = ("html", "svg", "png", "pdf", "json")
 Renderer = Literal["interactive", "svg", "png", "default"]
 
 
-def use_renderer(kind: Renderer = "interactive") -> None:
-    """``interactive``: inline vega bundle in each output (offline, tooltips);
+def use_renderer(kind: Renderer = "interactive", *, static: bool = True) -> None:
+    """``interactive``: inline vega bundle in each output (offline, tooltips), plus an SVG
+    copy shown where scripts do not run (``static=False`` leaves it out: smaller, faster);
     ``svg``/``png``: static images from vl-convert; ``default``: Altair's (needs a CDN)."""
     if kind == "interactive":
-        alt.renderers.enable(RENDERER)
+        alt.renderers.enable(RENDERER, static=static)
     elif kind in ("svg", "png", "default"):
         alt.renderers.enable(kind)
     else:

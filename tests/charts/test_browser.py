@@ -165,6 +165,8 @@ def test_charts_show_offline_in_jupyterlab(lab, tmp_path: Path) -> None:
                 box = drawn.bounding_box()
                 assert box is not None and box["width"] > 300 and box["height"] > 100
             assert page.get_by_text("Error loading script").count() == 0
+            # the static copy each output carries was removed by its script
+            assert page.locator(".jp-OutputArea-output img.benchwork-static").count() == 0
             # interaction works offline: hovering a bar shows vega-tooltip with its figures
             bar = embeds.nth(0).locator("canvas, svg.marks").first
             box = bar.bounding_box()
@@ -228,5 +230,40 @@ def test_charts_show_offline_in_exported_html(tmp_path: Path) -> None:
                 box = drawn.bounding_box()
                 assert box is not None and box["width"] > 300
             assert not [u for u in blocked if "vega" in u], blocked
+        finally:
+            browser.close()
+
+
+def test_a_reopened_untrusted_notebook_shows_the_static_copy(lab, tmp_path: Path) -> None:
+    """Outputs saved by another process are untrusted in JupyterLab: scripts do not run, and
+    the sanitised HTML still shows each chart's SVG copy."""
+    nbclient = pytest.importorskip("nbclient")
+    url, root = lab
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    nbformat.write(nb, root / "saved.ipynb")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 1400})
+        page.route(
+            "**/*",
+            lambda route, req: (
+                route.continue_() if req.url.startswith((url, "data:")) else route.abort()
+            ),
+        )
+        try:
+            page.goto(f"{url}/lab/tree/saved.ipynb?reset", wait_until="domcontentloaded")
+            still = page.locator(".jp-OutputArea-output img.benchwork-static")
+            sync_api.expect(still).to_have_count(2, timeout=60_000)
+            for i in range(2):
+                box = still.nth(i).bounding_box()
+                assert box is not None and box["width"] > 300 and box["height"] > 100
+            page.screenshot(path=str(tmp_path / "untrusted.png"))
+            assert page.locator(".vega-embed").count() == 0  # no script ran
         finally:
             browser.close()

@@ -96,7 +96,8 @@ html = bundle["text/html"]
 print(json.dumps({"renderer": alt.renderers.active, "theme": alt.theme.active,
                   "cdn": "cdn.jsdelivr" in html or "<script src=" in html,
                   "inline": "vegaEmbed(" in html and len(html) > 500000,
-                  "one": html.count("benchwork-chart-") == 3}))
+                  "one": html.count('class="benchwork-chart"') == 1,
+                  "static": html.count('src="data:image/svg+xml;base64,') == 1}))
 """
     tmp = tmp_path / "r.parquet"
     synth().write_parquet(tmp)
@@ -113,6 +114,7 @@ print(json.dumps({"renderer": alt.renderers.active, "theme": alt.theme.active,
         "cdn": False,
         "inline": True,
         "one": True,
+        "static": True,
     }
 
 
