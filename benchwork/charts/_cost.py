@@ -136,7 +136,7 @@ def cost_quality(
     )
     subtitle = [f"whiskers: {confidence:.0%} intervals; dashed: Pareto frontier (labelled)"]
     if left_out:
-        subtitle.append("cost unknown, not drawn: " + ", ".join(left_out))
+        subtitle.append("not drawn (cost unknown or no scored call): " + ", ".join(left_out))
     return alt.layer(frontier, ybars, xbars, points, labels).properties(
         title=alt.TitleParams(title or "Cost vs quality", subtitle=subtitle)
     )

@@ -90,7 +90,7 @@ def test_cost_quality_frontier_holds_exactly_the_non_dominated_targets(
     assert set(texts(svg, "layer_4_marks")) == front  # labels
     drawn = {m.fields["target"]: m for m in marks(svg, "layer_3_marks")}
     assert set(drawn) == set(points)
-    assert "cost unknown, not drawn: mystery" in svg
+    assert "not drawn (cost unknown or no scored call): mystery" in svg
     rows = ch.cost_quality_data(df).sort("target")
     lb = analysis.leaderboard(df.filter(pl.col("target") != "mystery")).sort("target")
     assert np.allclose(rows["lo"], lb["score_exact_lo"]) and np.allclose(
