@@ -6,6 +6,7 @@ and strictly better on one of the two; those targets are labelled.
 
 from __future__ import annotations
 
+from statistics import NormalDist
 from typing import Any
 
 import altair as alt
@@ -64,8 +65,6 @@ def cost_quality_data(
 
 
 def _z(confidence: float) -> float:
-    from statistics import NormalDist
-
     return NormalDist().inv_cdf(0.5 + confidence / 2)
 
 
