@@ -42,7 +42,7 @@ BROWSER_ARGS = [
 CELLS = [
     "import sys\n"
     f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
-    "from conftest import synth\n"
+    "from chartdata import synth\n"
     "import benchwork as bw\n"
     "run = synth()",
     "bw.charts.leaderboard(run)",

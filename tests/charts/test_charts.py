@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 import polars as pl
 import pytest
-from conftest import PROFILES, T0, synth, timedelta
-from svg import datasets, marks, render, texts
+from chart_svg import datasets, marks, render, texts
+from chartdata import PROFILES, T0, synth
 
 import benchwork.charts as ch
 from benchwork import analysis

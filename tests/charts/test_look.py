@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PROFILES, synth
-from svg import marks, render
+from chart_svg import marks, render
+from chartdata import PROFILES, synth
 
 import benchwork.charts as ch
 from benchwork.errors import BenchworkError

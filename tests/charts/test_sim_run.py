@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from svg import marks, render
+from chart_svg import marks, render
 
 import benchwork as bw
 import benchwork.charts as ch
