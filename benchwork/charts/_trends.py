@@ -40,7 +40,14 @@ def trends(
     targets = sorted(rows["target"].unique().to_list())
     if not isinstance(runs, pl.DataFrame) or "run_time" not in runs.columns:
         targets = targets_of(results_of(runs))
-    x = alt.X("run_time:T", title="run started (UTC)")
+    epoch_us = rows["run_time"].drop_nulls().dt.epoch("us")
+    span_s = (float(epoch_us.max()) - float(epoch_us.min())) / 1e6 if epoch_us.len() else 0.0  # type: ignore[arg-type]
+    short = span_s < 86_400  # runs within a day: show clock times
+    x = alt.X(
+        "run_time:T",
+        title="run started (UTC)",
+        axis=alt.Axis(format="%H:%M:%S", labelAngle=-30) if short else alt.Axis(labelAngle=-30),
+    )
     y = alt.Y("value:Q", title="value (interval band)", scale=alt.Scale(zero=False))
     tip = [
         "target:N",

@@ -4,7 +4,7 @@ The page may reach only the lab server: every other request is aborted and recor
 notebook imports benchwork, draws charts with the default settings, and the test waits for
 vega to draw them and for a tooltip on hover: the inline renderer works offline, with
 interaction. Skipped only when /usr/bin/chromium or playwright is missing. The server
-recipe is JUPYTER.md's (as in tests/test_widget_browser.py).
+recipe is JUPYTER.md's (as in tests/widgets/test_widget_browser.py).
 """
 
 from __future__ import annotations
