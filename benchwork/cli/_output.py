@@ -25,7 +25,7 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress line")
 
 
-def print_summary(run: Any, as_json: bool) -> None:
+def print_summary(run: Any, as_json: bool, *, saved: bool = True) -> None:
     summary = run.summary()
     if as_json:
         print(
@@ -42,7 +42,10 @@ def print_summary(run: Any, as_json: bool) -> None:
         )
         return
     print(leaderboard_text(summary))
-    print(f"\nresults: {run.path}  (load with benchwork.load_run({run.id!r}))")
+    if saved:
+        print(f"\nresults: {run.path}  (load with benchwork.load_run({run.id!r}))")
+    else:
+        print("\nnot saved (--no-save); every call is in the cache, so a rerun costs nothing")
 
 
 def print_failures(run: Any) -> None:

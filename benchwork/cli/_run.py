@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
 from typing import Any
 
 from benchwork.cli._output import add_run_options, exit_code, print_failures, print_summary
@@ -34,6 +35,22 @@ def register(sub: Any) -> None:
     run.add_argument(
         "--scorer", action="append", help="scorer name (repeatable; default from suite)"
     )
+    run.add_argument(
+        "--param", action="append", default=[], metavar="NAME=VALUE",
+        help="a sampling parameter for every target, e.g. --param temperature=0 (repeatable)",
+    )  # fmt: skip
+    run.add_argument("--case", action="append", metavar="ID", help="only this case (repeatable)")
+    run.add_argument(
+        "--tag", action="append", metavar="TAG", help="only cases with this tag (repeatable)"
+    )
+    run.add_argument(
+        "--limit", type=int, metavar="N", help="only the first N cases (after --case/--tag)"
+    )
+    run.add_argument(
+        "--no-save",
+        action="store_true",
+        help="do not keep the run in the store (calls are still cached)",
+    )
     add_run_options(run)
     run.set_defaults(handler=_cmd_run)
 
@@ -44,7 +61,9 @@ def register(sub: Any) -> None:
     sim.set_defaults(handler=cmd_sim)
 
 
-def _run_and_print(suite: Any, targets: Any, args: argparse.Namespace, scorers: Any = None) -> int:
+def _run_and_print(
+    suite: Any, targets: Any, args: argparse.Namespace, scorers: Any = None, *, saved: bool = True
+) -> int:
     from benchwork.runner import run_sync
 
     run = run_sync(
@@ -58,7 +77,7 @@ def _run_and_print(suite: Any, targets: Any, args: argparse.Namespace, scorers: 
         scorers=scorers,
         progress=not args.quiet,
     )
-    print_summary(run, args.json)
+    print_summary(run, args.json, saved=saved)
     print_failures(run)
     return exit_code(run)
 
@@ -102,6 +121,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from benchwork.suite import Suite
     from benchwork.target import Target, load_targets
 
     targets = list(load_targets(args.targets)) if args.targets else []
@@ -114,7 +134,51 @@ def _cmd_run(args: argparse.Namespace) -> int:
             raise BenchworkError("--concurrency must be >= 1")
         for t in targets:
             t.concurrency = args.concurrency
-    return _run_and_print(args.suite, targets, args, scorers=args.scorer)
+    params = _params(args.param)
+    if params:  # through Target's own checks, as a targets file's params would be
+        targets = [
+            Target.from_dict(
+                {**t.to_dict(), "api_base": t.api_base, "params": {**t.params, **params}},
+                source="--param",
+            )
+            for t in targets
+        ]
+    suite = Suite.load(args.suite)
+    if args.case or args.tag:
+        suite = suite.filter(tags=args.tag, ids=args.case)
+    if args.limit is not None:
+        if args.limit < 1:
+            raise BenchworkError("--limit must be >= 1")
+        suite = Suite(**{**_fields(suite), "cases": suite.cases[: args.limit]})
+    if not args.no_save:
+        return _run_and_print(suite, targets, args, scorers=args.scorer)
+    with tempfile.TemporaryDirectory(prefix="benchwork-nosave-") as scratch:
+        args.home = scratch  # the run lives here until the summary is printed, then goes
+        return _run_and_print(suite, targets, args, scorers=args.scorer, saved=False)
+
+
+def _params(items: list[str]) -> dict[str, Any]:
+    """``NAME=VALUE`` pairs; values read as YAML scalars/lists (``0``, ``0.7``, ``true``, ``[a, b]``)."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        if not sep or not name.strip():
+            raise BenchworkError(f"--param {item!r}: write NAME=VALUE, e.g. --param temperature=0")
+        try:
+            out[name.strip()] = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            raise BenchworkError(
+                f"--param {name.strip()!r}: cannot read the value {raw!r}"
+            ) from None
+    return out
+
+
+def _fields(suite: Any) -> dict[str, Any]:
+    import dataclasses
+
+    return {f.name: getattr(suite, f.name) for f in dataclasses.fields(suite)}
 
 
 def cmd_sim(args: argparse.Namespace) -> int:
