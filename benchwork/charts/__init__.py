@@ -25,6 +25,7 @@ from benchwork.charts._theme import (
     reset_colors,
     target_colors,
 )
+from benchwork.charts._tiers import tiers, tiers_data
 from benchwork.charts._trends import trends
 
 register_theme()
@@ -57,6 +58,8 @@ __all__: list[str] = [
     "speed",
     "speed_data",
     "target_colors",
+    "tiers",
+    "tiers_data",
     "trends",
     "ttft_vs_tps",
     "ttft_vs_tps_data",

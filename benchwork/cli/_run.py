@@ -51,6 +51,11 @@ def register(sub: Any) -> None:
         action="store_true",
         help="do not keep the run in the store (calls are still cached)",
     )
+    run.add_argument(
+        "--context-tiers",
+        metavar="1k,4k,16k",
+        help="instead of the suite: each model at these prompt sizes (TTFT, prefill per tier)",
+    )
     add_run_options(run)
     run.set_defaults(handler=_cmd_run)
 
@@ -134,6 +139,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
             raise BenchworkError("--concurrency must be >= 1")
         for t in targets:
             t.concurrency = args.concurrency
+    if args.context_tiers:
+        from benchwork.cli._tiers import run_tiers_for
+
+        return max(run_tiers_for(t, args.context_tiers, as_json=args.json) for t in targets)
     params = _params(args.param)
     if params:  # through Target's own checks, as a targets file's params would be
         targets = [

@@ -8,7 +8,7 @@ from typing import Any
 
 from benchwork.errors import BenchworkError
 
-__all__ = ["register"]
+__all__ = ["register", "run_tiers_for"]
 
 
 def register(sub: Any) -> None:
@@ -111,3 +111,22 @@ def _print(summary: Any, ttft: dict[int, tuple[Any, Any, Any]]) -> None:
         print("  ".join(cell.rjust(w) for cell, w in zip(line, widths, strict=True)))
     for note in notes:
         print(note)
+
+
+def run_tiers_for(target: Any, tiers_text: str, *, as_json: bool = False, repeats: int = 3) -> int:
+    """``benchwork run ... --context-tiers``: the tiers for one target, printed like ``tiers``."""
+    from benchwork.client import context_tiers_sync, parse_tiers, summarize_tiers
+
+    try:
+        tiers = parse_tiers(tiers_text)
+    except ValueError as e:
+        raise BenchworkError(f"--context-tiers: {e}") from None
+    target.concurrency = 1  # one prompt at a time: TTFT is the prefill's alone
+    rows = context_tiers_sync(target, tiers, repeats=repeats)
+    if as_json:
+        for row in rows.to_dicts():
+            print(json.dumps(row))
+    else:
+        print(f"{target.name}:")
+        _print(summarize_tiers(rows), _intervals(rows))
+    return 0 if (rows["status"] == "ok").any() else 1

@@ -119,3 +119,30 @@ def test_tier_rows_feed_the_leaderboard_for_intervals():
     for r in board.to_dicts():
         assert r["ttft_p50_lo_s"] <= r["ttft_p50_s"] <= r["ttft_p50_hi_s"]
         assert r["input_tokens"] == 4 * r["tier"]  # summed over the calls: each exact
+
+
+def test_run_context_tiers_and_the_tiers_chart(
+    capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:
+    """`benchwork run ... --context-tiers` (issue 15 item 3) and `bw.charts.tiers`, whose
+    whiskers are the leaderboard's interval of the TTFT median per tier."""
+    from benchwork.analysis import leaderboard
+    from benchwork.charts import tiers, tiers_data
+    from benchwork.cli import main
+
+    model = _model("lcp", tokenizer="llama-cpp-python", context_window=300)
+    with SimServer([model]) as sim:
+        suite = tmp_path / "unused.yaml"
+        suite.write_text("name: u\ncases: [{id: a, input: x}]\n", encoding="utf-8")
+        code = main(["run", str(suite), "-m", "openai/lcp", "--api-base", sim.base_url,
+                     "--context-tiers", "50,100,400", "--quiet"])  # fmt: skip
+        out = capsys.readouterr().out
+        frame = context_tiers_sync(_target(sim, "lcp"), [50, 100], repeats=3, max_tokens=8)
+    assert code == 0
+    assert "openai/lcp:" in out and "beyond the context window (300)" in out
+    data = tiers_data(frame)
+    board = leaderboard(frame.filter(frame["status"] == "ok"), by="tier")
+    assert data["ttft_p50_lo_s"].to_list() == board.sort("tier")["ttft_p50_lo_s"].to_list()
+    assert data["input_tokens"].to_list() == [50, 100]
+    spec = tiers(frame).to_dict()
+    assert spec["hconcat"][0]["title"] == "Time to first token"
