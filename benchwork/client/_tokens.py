@@ -14,6 +14,8 @@ output tokens
   ``tokenize``    the server's tokenizer on the output text (asked once per distinct text;
                   plus the stop string, when one ended the reply: the server counts the
                   token that completed it, which no chunk carries);
+  ``local``       the model's own tokenizer installed here (``Target(tokenizer=...)``: a
+                  ``.gguf`` or a ``tokenizer.json``), when the server has no tokenizer;
   ``litellm``     litellm's tokenizer: a guess, flagged ``tokens_estimated``.
 
 input tokens (the chat template counts: that is what the model reads)
@@ -41,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from benchwork.client._errors import CallError
 from benchwork.client._http import HttpPath
+from benchwork.client._local_tokenizer import local_counter
 from benchwork.client._stream import StreamResult
 
 if TYPE_CHECKING:
@@ -49,7 +52,7 @@ if TYPE_CHECKING:
 __all__ = ["SOURCES", "TokenCounter", "server_root"]
 
 #: Every value ``input_source`` / ``output_source`` may take, best first.
-SOURCES = ("usage", "max_tokens", "chunks", "tokenize", "probe", "litellm")
+SOURCES = ("usage", "max_tokens", "chunks", "tokenize", "probe", "local", "litellm")
 
 #: Servers that stream exactly one token per content chunk (plain text, no stop-string hold).
 _ONE_PER_CHUNK = frozenset({"llama.cpp", "llama-cpp-python"})
@@ -171,6 +174,16 @@ class TokenCounter:
                 n = await self._count_text(key, server, text, req)
                 if n is not None:
                     result.output_tokens, result.output_source = n, "tokenize"
+                    return
+        local = req.resolved.target.tokenizer
+        if local and not result.reasoning_chars:
+            text = result.output_text_for_count + (stops[0] if len(stops) == 1 else "")
+            try:
+                count = local_counter(local)
+                result.output_tokens = await asyncio.to_thread(count, text)
+                result.output_source = "local"
+            except Exception:  # a broken tokenizer file: the next source takes over
+                result.output_tokens = None
 
     def _learn_from(
         self, result: StreamResult, body: dict[str, Any], server: _Server | None

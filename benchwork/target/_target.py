@@ -6,6 +6,7 @@ never the key itself, so targets can be saved in manifests and reports safely.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import re
 from collections.abc import Mapping
@@ -99,6 +100,9 @@ class Target:
     #: this target's retry settings over the run's (``RetryPolicy`` fields), e.g.
     #: ``{"max_attempts": 8, "max_wait_s": 600}`` for a busy provider
     retry: dict[str, Any] | None = None
+    #: the model's own tokenizer, installed locally (a .gguf file or a tokenizer.json): exact
+    #: output token counts when the server sends no usage and has no tokenizer endpoint
+    tokenizer: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model.strip():
@@ -137,6 +141,20 @@ class Target:
                     f"target {self.name!r}: 'api_base' must be an http(s) URL with a host, "
                     f"e.g. http://127.0.0.1:8000/v1; got {_redacted_url(self.api_base)!r}"
                 )
+        if self.tokenizer is not None:
+            path = Path(str(self.tokenizer)).expanduser()
+            if path.suffix.lower() not in (".gguf", ".json") or not path.is_file():
+                raise TargetError(
+                    f"target {self.name!r}: 'tokenizer' must be an existing .gguf model file or "
+                    f"tokenizer.json, got {self.tokenizer!r}"
+                )
+            package = "llama_cpp" if path.suffix.lower() == ".gguf" else "tokenizers"
+            if importlib.util.find_spec(package) is None:
+                pip = "llama-cpp-python" if package == "llama_cpp" else "tokenizers"
+                raise TargetError(
+                    f"target {self.name!r}: reading {path.name} needs {pip}: pip install {pip}"
+                )
+            self.tokenizer = str(path)
         if self.retry is not None:
             allowed = ("max_attempts", "backoff_s", "max_backoff_s", "jitter", "max_wait_s")
             if not isinstance(self.retry, dict) or set(self.retry) - set(allowed):
