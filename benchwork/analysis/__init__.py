@@ -5,6 +5,7 @@ trends. Every function takes a ``Run``, a list of runs, or a results frame (one 
 """
 
 from benchwork.analysis._bradley_terry import bradley_terry
+from benchwork.analysis._frames import as_frame, measured, pick_score, score_columns
 from benchwork.analysis._leaderboard import leaderboard, outliers
 from benchwork.analysis._pairwise import PAIRWISE_SCHEMA, pairwise_summary
 from benchwork.analysis._power import (
@@ -26,6 +27,7 @@ from benchwork.analysis._trends import trend_windows, trends
 
 __all__: list[str] = [
     "PAIRWISE_SCHEMA",
+    "as_frame",
     "bradley_terry",
     "compare_runs",
     "compare_targets",
@@ -35,6 +37,7 @@ __all__: list[str] = [
     "mcnemar_power",
     "mde_mcnemar",
     "mde_paired",
+    "measured",
     "n_for_half_width",
     "n_mcnemar",
     "n_paired",
@@ -42,7 +45,9 @@ __all__: list[str] = [
     "pair_power",
     "paired_t_power",
     "pairwise_summary",
+    "pick_score",
     "run_match",
+    "score_columns",
     "summarize",
     "target_power",
     "trend_windows",

@@ -5,13 +5,10 @@ Charts aggregate in Polars before plotting: nothing here hands raw rows to Altai
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 import altair as alt
 import polars as pl
 
-from benchwork.errors import BenchworkError
+from benchwork.analysis import as_frame, measured, pick_score, score_columns
 
 __all__ = [
     "SCORE_KEYS",
@@ -28,53 +25,13 @@ __all__ = [
 #: what chart functions return
 AnyChart = alt.Chart | alt.LayerChart | alt.FacetChart | alt.HConcatChart | alt.VConcatChart
 
-_NOT_SCORES = ("_explanation", "_cost_usd", "_agreement")
 #: the columns that leaderboard score intervals depend on
 SCORE_KEYS = ("target", "case_id", "repeat", "warmup", "cached", "status")
 
 
-def results_of(data: Any) -> pl.DataFrame:
-    """A results frame from a frame, a Run (``.results``), or a list of either (stacked)."""
-    if isinstance(data, pl.DataFrame):
-        return data
-    if isinstance(data, pl.LazyFrame):
-        return data.collect()
-    results = getattr(data, "results", None)
-    if isinstance(results, pl.DataFrame):
-        return results
-    if isinstance(data, Sequence) and not isinstance(data, str | bytes):
-        frames = [results_of(d) for d in data]
-        if not frames:
-            raise BenchworkError("no results: got an empty list of runs/frames")
-        return frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
-    raise BenchworkError(
-        f"expected a results frame, a Run or a list of them; got {type(data).__name__}"
-    )
-
-
-def measured(frame: pl.DataFrame) -> pl.DataFrame:
-    """Warm-up calls removed."""
-    if "warmup" in frame.columns:
-        return frame.filter(~pl.col("warmup").fill_null(False))
-    return frame
-
-
-def score_columns(frame: pl.DataFrame) -> list[str]:
-    """``score_<name>`` columns of a results frame (not explanations, costs, agreements)."""
-    return [c for c in frame.columns if c.startswith("score_") and not c.endswith(_NOT_SCORES)]
-
-
-def score_column(frame: pl.DataFrame, score: str | None) -> str:
-    """``score_<name>`` for ``score`` (``"exact"`` or ``"score_exact"``), default the first."""
-    cols = score_columns(frame)
-    if score is None:
-        if not cols:
-            raise BenchworkError("the results have no score columns (score_<name>)")
-        return cols[0]
-    name = score if score.startswith("score_") else f"score_{score}"
-    if name not in cols:
-        raise BenchworkError(f"no score column {name!r}; score columns: {cols}")
-    return name
+# one input coercion and one notion of "score column" for analysis and charts alike
+results_of = as_frame
+score_column = pick_score
 
 
 def is_rate(values: pl.Series) -> bool:
