@@ -19,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchwork._util.flock import drop_lock_file
+
 __all__ = ["Lease", "claim_key"]
 
 #: first and longest pause between two looks at a key another process is calling (seconds)
@@ -35,15 +37,8 @@ class Lease:
 
     def release(self) -> None:
         fd, self._fd = self._fd, None
-        if fd is None:
-            return
-        try:
-            if os.fstat(fd).st_ino == os.stat(self.path).st_ino:
-                os.unlink(self.path)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
+        if fd is not None:
+            drop_lock_file(self.path, fd)
 
     def __del__(self) -> None:
         self.release()

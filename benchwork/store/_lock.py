@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchwork._util.flock import drop_lock_file
 from benchwork.errors import RunLockedError, StoreError
 
 __all__ = ["LOCK_NAME", "RunLock", "lock_holder"]
@@ -160,15 +161,8 @@ class RunLock:
     def release(self) -> None:
         """Give the lock up (idempotent) and remove the lock file while still holding it."""
         fd, self._fd = self._fd, None
-        if fd is None:
-            return
-        try:
-            if os.fstat(fd).st_ino == os.stat(self.path).st_ino:
-                os.unlink(self.path)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)  # closing drops the flock
+        if fd is not None:
+            drop_lock_file(self.path, fd)  # closing drops the flock
 
     def __enter__(self) -> RunLock:
         return self.acquire()
