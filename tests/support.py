@@ -13,7 +13,7 @@ import subprocess
 import time
 from collections.abc import Callable, Sequence
 
-__all__ = ["kill_9_when", "sim_setup_code"]
+__all__ = ["BROWSER_ARGS", "CHROMIUM", "kill_9_when", "sim_setup_code"]
 
 
 def kill_9_when(
@@ -75,3 +75,16 @@ def targets(*names, concurrency={concurrency}):
                       concurrency=concurrency) for n in names]
 {extra}
 """
+
+
+#: Debian's Chromium, driven by Playwright (``playwright install`` cannot work here)
+CHROMIUM = "/usr/bin/chromium"
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
