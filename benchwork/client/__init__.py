@@ -277,6 +277,8 @@ class Client:
         m = result.metrics()
         rec.http_status = result.http_status
         rec.finish_reason = result.finish_reason
+        rec.response_model = result.response_model
+        rec.system_fingerprint = result.system_fingerprint
         rec.output_text = clean_text(result.text)
         rec.tool_calls = clean_text(result.tool_calls_json())
         rec.tokens_estimated = result.tokens_estimated

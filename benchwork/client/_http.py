@@ -194,6 +194,11 @@ def _handle_data(data: bytes, result: StreamResult, now: float) -> bool:
         err = chunk["error"]
         msg = err.get("message") if isinstance(err, dict) else str(err)
         raise CallError("server_error", f"error in stream: {msg}", retryable=True)
+    fingerprint = chunk.get("system_fingerprint")
+    if fingerprint:
+        result.system_fingerprint = fingerprint
+    if result.response_model is None:
+        result.response_model = chunk.get("model")
     usage = chunk.get("usage")
     if usage:
         result.input_tokens = usage.get("prompt_tokens", result.input_tokens)
@@ -220,6 +225,8 @@ def _consume_json(raw: bytes, result: StreamResult, now: float) -> None:
     for i, tc in enumerate(message.get("tool_calls") or ()):
         result.tool_calls[i] = tc
     result.finish_reason = choice.get("finish_reason")
+    result.system_fingerprint = data.get("system_fingerprint")
+    result.response_model = data.get("model")
     usage = data.get("usage") or {}
     result.input_tokens = usage.get("prompt_tokens")
     result.output_tokens = usage.get("completion_tokens")

@@ -35,6 +35,9 @@ class StreamResult:
     t_end: float | None = None
     http_status: int | None = None
     text_parts: list[str] = field(default_factory=list)
+    #: what the provider says it ran: its model id and ``system_fingerprint`` (reports cite them)
+    response_model: str | None = None
+    system_fingerprint: str | None = None
     token_times: list[float] = field(default_factory=list)
     tool_calls: dict[int, dict[str, Any]] = field(default_factory=dict)
     finish_reason: str | None = None

@@ -56,6 +56,11 @@ class LitellmPath:
 
 
 def _fold_chunk(chunk: Any, result: StreamResult, now: float) -> None:
+    fingerprint = getattr(chunk, "system_fingerprint", None)
+    if isinstance(fingerprint, str) and fingerprint:
+        result.system_fingerprint = fingerprint
+    if result.response_model is None and isinstance(getattr(chunk, "model", None), str):
+        result.response_model = chunk.model
     usage = getattr(chunk, "usage", None)
     if usage:
         result.input_tokens = getattr(usage, "prompt_tokens", None) or result.input_tokens
@@ -97,6 +102,10 @@ def _fold_message(response: Any, result: StreamResult, now: float) -> None:
     for i, tc in enumerate(getattr(message, "tool_calls", None) or ()):
         result.add_tool_delta(_tool_delta(tc, i))
     result.finish_reason = choice.finish_reason
+    fingerprint = getattr(response, "system_fingerprint", None)
+    result.system_fingerprint = fingerprint if isinstance(fingerprint, str) else None
+    model = getattr(response, "model", None)
+    result.response_model = model if isinstance(model, str) else None
     usage = getattr(response, "usage", None)
     if usage:
         result.input_tokens = usage.prompt_tokens

@@ -37,10 +37,14 @@ def provenance(runs: Sequence[Any]) -> pl.DataFrame:
             ),
         ]
         for t in m.get("targets") or []:
-            fingerprints = _fingerprints(run, t.get("name") or t.get("model"))
-            detail = t.get("model", "?") + (
-                f", system_fingerprint {fingerprints}" if fingerprints else ""
-            )
+            name = t.get("name") or t.get("model")
+            reported = _reported(run, name, "response_model")
+            fingerprints = _reported(run, name, "system_fingerprint")
+            detail = str(t.get("model", "?"))
+            if reported:
+                detail += f" (provider reported model {reported})"
+            if fingerprints:
+                detail += f", system_fingerprint {fingerprints}"
             rows.append((f"{prefix}: target {t.get('name')}", detail))
         rows += [
             (f"{prefix}: versions", ", ".join(f"{k} {v}" for k, v in versions.items())),
@@ -55,12 +59,11 @@ def provenance(runs: Sequence[Any]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={"field": pl.String, "value": pl.String}, orient="row")
 
 
-def _fingerprints(run: Any, target: str | None) -> str:
-    if "system_fingerprint" not in run.results.columns:
+def _reported(run: Any, target: str | None, column: str) -> str:
+    """What the provider reported for *target*'s calls (distinct values), if anything."""
+    if column not in run.results.columns:
         return ""
-    values = (
-        run.results.filter(pl.col("target") == target)["system_fingerprint"].drop_nulls().unique()
-    )
+    values = run.results.filter(pl.col("target") == target)[column].drop_nulls().unique()
     return ", ".join(sorted(values.to_list()))
 
 

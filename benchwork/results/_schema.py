@@ -73,6 +73,8 @@ RESULT_SCHEMA: dict[str, pl.DataType] = {
     "turns": pl.Int64(),
     "cache_key": pl.String(),
     "loop_lag_ms": pl.Float64(),
+    "response_model": pl.String(),
+    "system_fingerprint": pl.String(),
 }
 
 
@@ -124,6 +126,9 @@ class CallRecord:
     cache_key: str | None = None
     #: the worst event-loop lag while this call was timed (live calls); see runner._health
     loop_lag_ms: float | None = None
+    #: the model id and ``system_fingerprint`` the provider reported (reports cite them)
+    response_model: str | None = None
+    system_fingerprint: str | None = None
     scores: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -35,7 +35,7 @@ class OpenAIWire:
     def _head(call: Call) -> str:
         return (
             f'{{"id":"chatcmpl-{call.id}","object":"chat.completion.chunk","created":{call.created},'
-            f'"model":{call.model_json},'
+            f'"model":{call.model_json},"system_fingerprint":"fp_sim_{call.model.seed}",'
         )
 
     def start(self, call: Call) -> bytes:
@@ -108,6 +108,7 @@ class OpenAIWire:
             "object": "chat.completion",
             "created": call.created,
             "model": call.model.name,
+            "system_fingerprint": f"fp_sim_{call.model.seed}",
             "choices": [
                 {
                     "index": 0,

@@ -173,7 +173,8 @@ def test_litellm_path_yields_the_same_fields_as_the_lean_path():
     a, b = rows["lean"], rows["litellm"]
     assert a["status"] == b["status"] == "ok"
     filled = {k for k, v in a.items() if v is not None}
-    assert filled == {k for k, v in b.items() if v is not None}
+    # Anthropic's Messages API has no system_fingerprint: the one field only OpenAI's wire has
+    assert filled - {"system_fingerprint"} == {k for k, v in b.items() if v is not None}
     for key in ("output_text", "output_tokens", "input_tokens", "score_exact"):
         assert a[key] == b[key], key
     assert a["output_text"] == "4" and a["score_exact"] == 1.0
@@ -203,3 +204,15 @@ def test_tokens_are_estimated_and_flagged_when_the_server_sends_no_usage():
     assert 8 <= q["output_tokens"] <= 30 and q["input_tokens"] >= 3
     assert q["output_tps"] is not None  # computed from the estimated count
     assert q["cost_usd"] == pytest.approx((q["input_tokens"] + q["output_tokens"]) * 1e-6)
+
+
+def test_the_model_and_fingerprint_the_provider_reported_are_kept():
+    """Reports cite what the provider said it ran, beside what was asked for."""
+    with SimServer([SimModel("m", ttft_s=0, itl_s=0, tokens=3, seed=42)]) as sim:
+        streamed = _run(_suite(1), bw.Target("openai/m", api_base=sim.base_url))
+        whole = _run(
+            _suite(1, "x"), bw.Target("openai/m", api_base=sim.base_url, params={"stream": False})
+        )
+    for run in (streamed, whole):
+        row = run.results.row(0, named=True)
+        assert (row["response_model"], row["system_fingerprint"]) == ("m", "fp_sim_42")

@@ -75,7 +75,8 @@ def test_template_renders_code_free_html_with_provenance(
     text = _text(out)
     html = out.with_suffix(".html").read_text(encoding="utf-8")
     assert "import benchwork" not in html and "as_run_ids(" not in html, "code shows in the export"
-    for needle in (run.id, run.manifest["suite_hash"], "openai/right", "litellm"):
+    for needle in (run.id, run.manifest["suite_hash"], "openai/right", "litellm",
+                   "provider reported model right", "system_fingerprint fp_sim_1"):  # fmt: skip
         assert needle in text and needle in html, needle
     found = HASH.search(text)
     assert found and found.group(1) in html and "@misc{" in text  # citation block and BibTeX
