@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         charts,
         client,
         errors,
+        reports,
         results,
         runner,
         scoring,
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from benchwork.scoring import Score, scorer
     from benchwork.suite import Case, Suite
     from benchwork.target import Target
+    from benchwork.reports import report
     from benchwork.widgets import RunProgress
 
 # public name -> subpackage that defines it
@@ -75,6 +77,7 @@ _EXPORTS: dict[str, str] = {
     "Score": "benchwork.scoring",
     "scorer": "benchwork.scoring",
     "RunProgress": "benchwork.widgets",
+    "report": "benchwork.reports",
 }
 
 #: subpackages reachable as attributes, e.g. ``bw.analysis.leaderboard(run)``
@@ -84,6 +87,7 @@ _SUBMODULES = (
     "charts",
     "client",
     "errors",
+    "reports",
     "results",
     "runner",
     "scoring",
@@ -100,6 +104,7 @@ __all__ = [
     "Run",
     "RunHandle",
     "RunProgress",
+    "report",
     "Score",
     "Suite",
     "Target",
@@ -114,6 +119,7 @@ __all__ = [
     "context_tiers_sync",
     "errors",
     "load_run",
+    "reports",
     "results",
     "resume",
     "resume_sync",
