@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     )
     from benchwork.client import context_tiers, context_tiers_sync
     from benchwork.errors import BenchworkError
+    from benchwork.reports import report
     from benchwork.runner import (
         Run,
         RunHandle,
@@ -52,7 +53,6 @@ if TYPE_CHECKING:
     from benchwork.scoring import Score, scorer
     from benchwork.suite import Case, Suite
     from benchwork.target import Target
-    from benchwork.reports import report
     from benchwork.widgets import RunProgress
 
 # public name -> subpackage that defines it
@@ -104,7 +104,6 @@ __all__ = [
     "Run",
     "RunHandle",
     "RunProgress",
-    "report",
     "Score",
     "Suite",
     "Target",
@@ -119,6 +118,7 @@ __all__ = [
     "context_tiers_sync",
     "errors",
     "load_run",
+    "report",
     "reports",
     "results",
     "resume",
