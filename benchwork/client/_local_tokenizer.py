@@ -9,6 +9,7 @@ input is not known here, so input counts keep coming from the server or its usag
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import os
@@ -27,6 +28,8 @@ def local_counter(path: str) -> Callable[[str], int]:
 
         with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
             model = llama_cpp.Llama(path, vocab_only=True, verbose=False)
+        # freed before the interpreter tears llama_cpp down (its __del__ then fails noisily)
+        atexit.register(model.close)
 
         def count_gguf(text: str) -> int:
             return len(model.tokenize(text.encode("utf-8"), add_bos=False, special=False))
