@@ -298,11 +298,12 @@ def _resume_session(
         raise StoreError(f"{where}: 'config.scorers' is not a list, {fix}")
     try:
         retry = RetryPolicy(**cfg["retry"]) if cfg.get("retry") else None
-    except (TypeError, ValueError) as exc:  # unknown, missing or invalid fields
+    except (TypeError, ValueError, BenchworkError) as exc:  # unknown, missing, invalid fields
         given = ", ".join(sorted(map(str, cfg["retry"])))
+        why = f" ({exc})" if isinstance(exc, BenchworkError) else ""
         raise StoreError(
-            f"{where}: 'config.retry' ({given}) is not a valid retry policy, {fix}"
-        ) from exc
+            f"{where}: 'config.retry' ({given}) is not a valid retry policy{why}, {fix}"
+        ) from None
     config = RunConfig(
         repeats=cfg.get("repeats", 1),
         warmup=cfg.get("warmup", 0),

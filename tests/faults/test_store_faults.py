@@ -317,6 +317,7 @@ def test_damaged_journal_is_named(sim, tmp_path, capsys, damage, named):
         "target with a typo",
         "config is a list",
         "retry is not a policy",
+        "retry value out of range",
         "scorers is a number",
         "not json",
     ],
@@ -339,6 +340,9 @@ def test_damaged_manifest_is_named(sim, tmp_path, capsys, damage):
         path.write_text(json.dumps({**manifest, "config": [1]}))
     elif damage == "retry is not a policy":
         config = {**manifest["config"], "retry": {"max_attempts": 2, "bogus": 1}}
+        path.write_text(json.dumps({**manifest, "config": config}))
+    elif damage == "retry value out of range":
+        config = {**manifest["config"], "retry": {"max_attempts": 0}}
         path.write_text(json.dumps({**manifest, "config": config}))
     elif damage == "scorers is a number":
         path.write_text(json.dumps({**manifest, "config": {**manifest["config"], "scorers": 5}}))
