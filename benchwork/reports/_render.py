@@ -9,6 +9,7 @@ drive), which keeps charts and text selectable.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -20,6 +21,9 @@ from benchwork.reports._templates import template_path
 
 __all__ = ["export_html", "export_pdf", "report"]
 
+_CDN_SCRIPT = re.compile(
+    r"<script[^>]*\bsrc=[\"']https?://[^\"']*[\"'][^>]*>\s*</script>", re.IGNORECASE
+)
 CHROMIUM = os.environ.get("BENCHWORK_CHROMIUM", "/usr/bin/chromium")
 
 
@@ -71,7 +75,7 @@ def _known(path: Path) -> dict[str, Any]:
 
 
 def export_html(notebook: str | Path) -> Path:
-    """``<notebook>.html``: outputs only (no code, no prompts), self-contained."""
+    """``<notebook>.html``: outputs only (no code, no prompts), self-contained (no CDN)."""
     import nbformat
     from nbconvert import HTMLExporter
 
@@ -80,6 +84,9 @@ def export_html(notebook: str | Path) -> Path:
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
     )
     body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
+    # nbconvert's page loads require.js and MathJax from CDNs; a report needs neither (charts
+    # are inline SVG, text is Markdown), and a self-contained file must not reach out
+    body = _CDN_SCRIPT.sub("", body)
     page = notebook.with_suffix(".html")
     page.write_text(body, encoding="utf-8")
     return page

@@ -80,7 +80,7 @@ def test_template_renders_code_free_html_with_provenance(
         assert needle in text and needle in html, needle
     found = HASH.search(text)
     assert found and found.group(1) in html and "@misc{" in text  # citation block and BibTeX
-    assert "cdn.jsdelivr" not in html
+    assert "<script src=\"https://" not in html and "cdn.jsdelivr" not in html
     if template in ("leaderboard", "comparison"):
         assert "right beats wrong on exact by 100 points" in text
         assert "Holm p < 0.001" in text
@@ -176,3 +176,44 @@ def test_offline_replay_gives_the_same_numbers_with_the_network_blocked(
     proc = offline(extra_file, tmp_path / "missing.ipynb")
     assert proc.returncode != 0
     assert "case 'new-case'" in proc.stderr and "right" in proc.stderr
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian chromium")
+def test_exported_html_shows_charts_and_tables_offline_in_chromium(
+    made: dict, tmp_path: Path
+) -> None:
+    """The HTML export opened in headless Chromium with every non-file request refused."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from support import BROWSER_ARGS, CHROMIUM
+
+    run, root = made["run"], made["root"]
+    out = report(
+        "leaderboard", tmp_path / "lb.ipynb", html=True, run_ids=run.id, home=str(root / "home")
+    )
+    refused: list[str] = []
+
+    def file_only(route, request) -> None:  # type: ignore[no-untyped-def]
+        if request.url.startswith("file://"):
+            route.continue_()
+        else:
+            refused.append(request.url)
+            route.abort()
+
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS)
+        try:
+            page = browser.new_page()
+            page.route("**/*", file_only)
+            page.goto(out.with_suffix(".html").as_uri())
+            charts = page.locator('img[src^="data:image/svg+xml"]')  # inline, no file fetched
+            assert charts.count() >= 2  # the leaderboard and cost-quality charts
+            for i in range(charts.count()):
+                sync_api.expect(charts.nth(i)).to_be_visible()
+                assert charts.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
+            table = page.locator("table", has_text="TTFT p50")
+            sync_api.expect(table.first).to_be_visible()
+            sync_api.expect(table.first.locator("tr", has_text="right")).to_have_count(1)
+            sync_api.expect(page.get_by_text("right beats wrong on exact")).to_be_visible()
+        finally:
+            browser.close()
+    assert refused == [], refused
