@@ -5,7 +5,14 @@ trends. Every function takes a ``Run``, a list of runs, or a results frame (one 
 """
 
 from benchwork.analysis._bradley_terry import bradley_terry
-from benchwork.analysis._frames import as_frame, measured, pick_score, score_columns
+from benchwork.analysis._frames import (
+    HasResults,
+    Results,
+    as_frame,
+    measured,
+    pick_score,
+    score_columns,
+)
 from benchwork.analysis._leaderboard import leaderboard, outliers
 from benchwork.analysis._pairwise import PAIRWISE_SCHEMA, pairwise_summary
 from benchwork.analysis._power import (
@@ -27,6 +34,8 @@ from benchwork.analysis._trends import trend_windows, trends
 
 __all__: list[str] = [
     "PAIRWISE_SCHEMA",
+    "HasResults",
+    "Results",
     "as_frame",
     "bradley_terry",
     "compare_runs",

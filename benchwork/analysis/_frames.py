@@ -8,13 +8,15 @@ Every public function accepts a results frame (one row per model call), an objec
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import polars as pl
 
 from benchwork.errors import BenchworkError
 
 __all__ = [
+    "HasResults",
+    "Results",
     "as_frame",
     "group_keys",
     "is_binary",
@@ -26,7 +28,20 @@ __all__ = [
 _NOT_SCORES = ("_explanation", "_cost_usd", "_agreement")
 
 
-def as_frame(data: Any) -> pl.DataFrame:
+@runtime_checkable
+class HasResults(Protocol):
+    """Anything with a results frame, such as a ``Run``."""
+
+    @property
+    def results(self) -> pl.DataFrame: ...
+
+
+#: What every analysis function and chart accepts: a results frame (eager or lazy), a ``Run``
+#: (or anything with ``.results``), or a list of those, stacked.
+Results: TypeAlias = pl.DataFrame | pl.LazyFrame | HasResults | Sequence[Any]
+
+
+def as_frame(data: Results) -> pl.DataFrame:
     """A results frame from a frame, a Run (``.results``), or a list of either (stacked)."""
     if isinstance(data, pl.DataFrame):
         return data

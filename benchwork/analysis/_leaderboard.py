@@ -22,12 +22,12 @@ Columns (``<u>`` is ``_s`` for seconds, nothing for tok/s):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import polars as pl
 
-from benchwork.analysis._frames import as_frame, group_keys, measured, score_columns
+from benchwork.analysis._frames import Results, as_frame, group_keys, measured, score_columns
 from benchwork.analysis._intervals import wilson
 from benchwork.analysis._ranks import interval_ranks
 from benchwork.analysis._scores import score_stats
@@ -78,7 +78,7 @@ def _bounds(out: pl.DataFrame, metric: str) -> tuple[str, str | None, str | None
 
 
 def leaderboard(
-    data: Any,
+    data: Results,
     *,
     confidence: float = 0.95,
     by: str | Sequence[str] | None = None,
@@ -188,7 +188,7 @@ def leaderboard(
 
 
 def outliers(
-    data: Any,
+    data: Results,
     metric: str = "ttft_s",
     *,
     by: str | Sequence[str] = "target",

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from benchwork.analysis._frames import as_frame, group_keys, is_binary, measured
+from benchwork.analysis._frames import Results, as_frame, group_keys, is_binary, measured
 from benchwork.analysis._intervals import z_value
 from benchwork.analysis._scores import score_stats
 from benchwork.analysis._targets import compare_targets, resolve_metric
@@ -155,7 +155,7 @@ def n_for_half_width(sd: float, half_width: float, *, confidence: float = 0.95) 
 
 
 def pair_power(
-    data: Any,
+    data: Results,
     metric: str | None = None,
     *,
     effect: float | None = None,
@@ -212,7 +212,7 @@ def pair_power(
 
 
 def target_power(
-    data: Any,
+    data: Results,
     metric: str | None = None,
     *,
     half_width: float | None = None,

@@ -28,7 +28,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from benchwork.analysis._frames import as_frame, is_binary, measured, pick_score, score_columns
+from benchwork.analysis._frames import (
+    Results,
+    as_frame,
+    is_binary,
+    measured,
+    pick_score,
+    score_columns,
+)
 from benchwork.analysis._intervals import holm
 from benchwork.analysis._paired import Test, lower_is_better, pair_stats
 from benchwork.errors import BenchworkError
@@ -123,7 +130,7 @@ def finish_pairs(rows: list[dict[str, Any]], metric: str, alpha: float) -> pl.Da
 
 
 def compare_targets(
-    data: Any,
+    data: Results,
     metric: str | None = None,
     *,
     alpha: float = 0.05,

@@ -22,12 +22,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import polars as pl
 
-from benchwork.analysis._frames import as_frame, measured, score_columns
+from benchwork.analysis._frames import Results, as_frame, measured, score_columns
 from benchwork.analysis._leaderboard import leaderboard
 from benchwork.analysis._paired import lower_is_better
 from benchwork.errors import BenchworkError
@@ -52,7 +52,7 @@ def _columns(board: pl.DataFrame, metric: str) -> tuple[str, str, str, str]:
     return name, lo, hi, "speed_n"
 
 
-def _frame_with_times(data: Any) -> pl.DataFrame:
+def _frame_with_times(data: Results) -> pl.DataFrame:
     frame = measured(as_frame(data))
     for col in ("run_id", "started_at"):
         if col not in frame.columns:
@@ -121,7 +121,7 @@ def _rolling(
 
 
 def trends(
-    data: Any,
+    data: Results,
     metrics: Sequence[str] | None = None,
     *,
     baseline_days: float = 30.0,
@@ -179,7 +179,7 @@ def trends(
 
 
 def trend_windows(
-    data: Any,
+    data: Results,
     metrics: Sequence[str] | None = None,
     *,
     windows: Sequence[float] = (7, 30, 90),

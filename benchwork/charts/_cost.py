@@ -7,11 +7,11 @@ and strictly better on one of the two; those targets are labelled.
 from __future__ import annotations
 
 from statistics import NormalDist
-from typing import Any
 
 import altair as alt
 import polars as pl
 
+from benchwork.analysis import Results
 from benchwork.charts._data import AnyChart, measured, results_of, score_column
 from benchwork.charts._leaderboard import leaderboard_data
 from benchwork.charts._theme import color
@@ -34,7 +34,7 @@ def pareto(cost: list[float], quality: list[float]) -> list[bool]:
 
 
 def cost_quality_data(
-    data: Any, score: str | None = None, *, confidence: float = 0.95
+    data: Results, score: str | None = None, *, confidence: float = 0.95
 ) -> pl.DataFrame:
     """Per target: cost per call (mean, CLT interval), score mean and interval, ``pareto``.
 
@@ -69,7 +69,7 @@ def _z(confidence: float) -> float:
 
 
 def cost_quality(
-    data: Any,
+    data: Results,
     score: str | None = None,
     *,
     confidence: float = 0.95,

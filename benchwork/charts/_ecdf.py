@@ -6,11 +6,10 @@ hundred points); the p50 and p95 points and their intervals are ``analysis.leade
 
 from __future__ import annotations
 
-from typing import Any
-
 import altair as alt
 import polars as pl
 
+from benchwork.analysis import Results
 from benchwork.charts._data import AnyChart, results_of, speed_rows, targets_of
 from benchwork.charts._speed import SPEED_METRICS, metric_name, speed_board, speed_data
 from benchwork.charts._theme import color
@@ -19,7 +18,7 @@ from benchwork.errors import BenchworkError
 __all__ = ["ecdf", "ecdf_data"]
 
 
-def ecdf_data(data: Any, metric: str = "ttft_s", *, points: int = 101) -> pl.DataFrame:
+def ecdf_data(data: Results, metric: str = "ttft_s", *, points: int = 101) -> pl.DataFrame:
     """Per target: ``share`` (0..1) and ``value`` (display units) at ``points`` quantiles."""
     name = metric_name(metric)
     k = SPEED_METRICS[name][3]
@@ -39,7 +38,7 @@ def ecdf_data(data: Any, metric: str = "ttft_s", *, points: int = 101) -> pl.Dat
     )
 
 
-def ecdf(data: Any, metric: str = "ttft_s", *, title: str | None = None) -> AnyChart:
+def ecdf(data: Results, metric: str = "ttft_s", *, title: str | None = None) -> AnyChart:
     """Cumulative share of calls (y) under each value (x), one line per target.
 
     Dots mark p50 and p95 with their bootstrap intervals as horizontal bars.

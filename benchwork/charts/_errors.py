@@ -7,19 +7,18 @@ when there is no status, e.g. a timeout); they add up to ``analysis.leaderboard`
 
 from __future__ import annotations
 
-from typing import Any
-
 import altair as alt
 import polars as pl
 
 from benchwork import analysis
+from benchwork.analysis import Results
 from benchwork.charts._data import AnyChart, measured, results_of, targets_of
 from benchwork.charts._theme import OKABE_ITO
 
 __all__ = ["errors", "errors_data"]
 
 
-def errors_data(data: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
+def errors_data(data: Results) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(per target ``error_rate, error_rate_lo, error_rate_hi, calls, errors``,
     per target and status ``status, count, rate``)."""
     frame = measured(results_of(data))
@@ -51,7 +50,7 @@ def errors_data(data: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
     return lb.sort("target"), by_status
 
 
-def errors(data: Any, *, title: str | None = None) -> AnyChart:
+def errors(data: Results, *, title: str | None = None) -> AnyChart:
     """Bars: the share of calls that failed, by status; whiskers: the rate's 95 % interval."""
     totals, by_status = errors_data(data)
     failed = int(totals["errors"].sum())

@@ -12,6 +12,7 @@ import altair as alt
 import polars as pl
 
 from benchwork import analysis
+from benchwork.analysis import Results
 from benchwork.charts._data import AnyChart, results_of, score_columns
 from benchwork.errors import BenchworkError
 
@@ -36,7 +37,7 @@ def _needed(frame: pl.DataFrame, metric: str | None, compare: dict[str, Any]) ->
     return frame.select(keep)
 
 
-def forest_data(data: Any, metric: str | None = None, **compare: Any) -> pl.DataFrame:
+def forest_data(data: Results, metric: str | None = None, **compare: Any) -> pl.DataFrame:
     """Rows ``pair, metric, diff, diff_lo, diff_hi, p_holm, significant, verdict``.
 
     ``data``: a Run/results (``analysis.compare_targets(data, metric, **compare)`` is
@@ -86,7 +87,7 @@ def _unit(metric: str) -> str:
 
 
 def forest(
-    data: Any, metric: str | None = None, *, title: str | None = None, **compare: Any
+    data: Results, metric: str | None = None, *, title: str | None = None, **compare: Any
 ) -> AnyChart:
     """A forest plot: each pair's paired difference and interval, zero marked.
 

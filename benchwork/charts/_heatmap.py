@@ -6,11 +6,10 @@ disagree most, and say so in the subtitle.
 
 from __future__ import annotations
 
-from typing import Any
-
 import altair as alt
 import polars as pl
 
+from benchwork.analysis import Results
 from benchwork.charts._data import AnyChart, is_rate, measured, results_of, score_column
 from benchwork.errors import BenchworkError
 
@@ -18,7 +17,7 @@ __all__ = ["heatmap", "heatmap_data"]
 
 
 def heatmap_data(
-    data: Any, score: str | None = None, *, max_cases: int = 60, max_chars: int = 300
+    data: Results, score: str | None = None, *, max_cases: int = 60, max_chars: int = 300
 ) -> tuple[pl.DataFrame, int]:
     """(cells ``case_id, target, score, n, output, explanation``, number of cases in all)."""
     frame = measured(results_of(data))
@@ -48,7 +47,7 @@ def heatmap_data(
 
 
 def heatmap(
-    data: Any,
+    data: Results,
     score: str | None = None,
     *,
     max_cases: int = 60,

@@ -7,12 +7,11 @@ leaderboard's percentile sorts), the interval a bootstrap of the CV.
 
 from __future__ import annotations
 
-from typing import Any
-
 import altair as alt
 import numpy as np
 import polars as pl
 
+from benchwork.analysis import Results
 from benchwork.charts._data import AnyChart, results_of, speed_rows, targets_of
 from benchwork.charts._theme import color
 
@@ -39,7 +38,7 @@ def _cv_interval(
 
 
 def jitter_data(
-    data: Any,
+    data: Results,
     *,
     thresholds: tuple[float, float] = (0.1, 0.3),
     confidence: float = 0.95,
@@ -83,7 +82,7 @@ def jitter_data(
 
 
 def jitter(
-    data: Any, *, thresholds: tuple[float, float] = (0.1, 0.3), title: str | None = None
+    data: Results, *, thresholds: tuple[float, float] = (0.1, 0.3), title: str | None = None
 ) -> AnyChart:
     """Dot per target: CV with a bootstrap interval, over green / amber / red bands."""
     rows = jitter_data(data, thresholds=thresholds)

@@ -6,12 +6,12 @@ Every score of the run gets its own panel, so targets scored by a second suite n
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import altair as alt
 import polars as pl
 
 from benchwork import analysis
+from benchwork.analysis import Results
 from benchwork.charts._data import (
     SCORE_KEYS,
     AnyChart,
@@ -31,7 +31,7 @@ def _is_leaderboard(frame: pl.DataFrame) -> bool:
 
 
 def leaderboard_data(
-    data: Any, score: str | Sequence[str] | None = None, *, confidence: float = 0.95
+    data: Results, score: str | Sequence[str] | None = None, *, confidence: float = 0.95
 ) -> pl.DataFrame:
     """Long frame ``score, target, mean, lo, hi, n, rank, method`` drawn by ``leaderboard``.
 
@@ -74,7 +74,7 @@ def leaderboard_data(
 
 
 def leaderboard(
-    data: Any,
+    data: Results,
     score: str | Sequence[str] | None = None,
     *,
     confidence: float = 0.95,

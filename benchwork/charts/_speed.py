@@ -7,12 +7,12 @@ Boxes are quartiles with Tukey whiskers (1.5 x IQR) computed in Polars; p50 and 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import altair as alt
 import polars as pl
 
 from benchwork import analysis
+from benchwork.analysis import Results
 from benchwork.charts._data import AnyChart, results_of, speed_rows, targets_of
 from benchwork.charts._theme import color
 from benchwork.errors import BenchworkError
@@ -78,7 +78,7 @@ def _boxes(frame: pl.DataFrame, names: Sequence[str]) -> dict[str, pl.DataFrame]
 
 
 def speed_data(
-    data: Any,
+    data: Results,
     metric: str = "ttft_s",
     *,
     board: pl.DataFrame | None = None,
@@ -136,7 +136,7 @@ def _layers(targets: list[str], x_title: str) -> list[alt.Chart]:
 
 
 def speed(
-    data: Any,
+    data: Results,
     metrics: str | Sequence[str] = ("ttft_s", "latency_s", "output_tps"),
     *,
     title: str | None = None,
@@ -192,7 +192,7 @@ def speed(
     )
 
 
-def ttft_vs_tps_data(data: Any) -> pl.DataFrame:
+def ttft_vs_tps_data(data: Results) -> pl.DataFrame:
     """Per target: TTFT p50 (ms) and output tok/s p50 with their intervals."""
     frame = results_of(data)
     lb = speed_board(frame, ["ttft_s", "output_tps"])
@@ -212,7 +212,7 @@ def ttft_vs_tps_data(data: Any) -> pl.DataFrame:
     )
 
 
-def ttft_vs_tps(data: Any, *, title: str | None = None) -> AnyChart:
+def ttft_vs_tps(data: Results, *, title: str | None = None) -> AnyChart:
     """Median TTFT (x, lower is better) against median output tok/s (y), both with intervals.
 
     Targets whose answers are too short for a rate (one token) have no tok/s and are noted.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,16 +36,23 @@ class Run:
         self.records = records
         self.path = path
         if frame is not None:  # ``records`` as a frame, already built (by the runner)
-            self.__dict__["results"] = frame
+            self._results = frame
 
     @property
     def status(self) -> str:
         return str(self.manifest.get("status", "unknown"))
 
-    @cached_property
+    _results: pl.DataFrame | None = None
+
+    @property
     def results(self) -> pl.DataFrame:
-        """One row per call (warm-ups included, flagged); columns as in ``RESULT_SCHEMA``."""
-        return records_to_frame(self.records)
+        """One row per call (warm-ups included, flagged); columns as in ``RESULT_SCHEMA``.
+
+        Built once from ``records`` (or handed over by the runner) and kept.
+        """
+        if self._results is None:
+            self._results = records_to_frame(self.records)
+        return self._results
 
     def summary(self, *, speed: Literal["live", "all"] = "live") -> pl.DataFrame:
         """Per-target leaderboard; speed figures from live calls unless ``speed="all"``."""
