@@ -80,7 +80,7 @@ def test_template_renders_code_free_html_with_provenance(
         assert needle in text and needle in html, needle
     found = HASH.search(text)
     assert found and found.group(1) in html and "@misc{" in text  # citation block and BibTeX
-    assert "<script src=\"https://" not in html and "cdn.jsdelivr" not in html
+    assert '<script src="https://' not in html and "cdn.jsdelivr" not in html
     if template in ("leaderboard", "comparison"):
         assert "right beats wrong on exact by 100 points" in text
         assert "Holm p < 0.001" in text
