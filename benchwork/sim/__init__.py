@@ -22,6 +22,7 @@ from benchwork.sim.models import (
     FAULT_KINDS,
     TOOL_DEMO_MODELS,
     Fault,
+    PromptRule,
     SimModel,
     load_models,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "TOOLS_SUITE_PATH",
     "TOOL_DEMO_MODELS",
     "Fault",
+    "PromptRule",
     "SimModel",
     "SimProcess",
     "SimServer",

@@ -288,8 +288,17 @@ class SimApp:
             verdict = judge_reply(call.model, body["messages"], seed, self.answers)
             call.pieces = pieces(verdict)
         else:
+            accuracy = call.model.accuracy
+            if call.model.prompt_rules:  # a model that reacts to the prompt
+                texts = [message_text(body.get("system")) or ""]  # Anthropic's system field
+                texts += [
+                    message_text(m.get("content")) or ""
+                    for m in body["messages"]
+                    if isinstance(m, dict)
+                ]
+                accuracy = call.model.accuracy_for("\n".join(texts), prompt or "")
             call.pieces, _ = reply_text(
-                call.model.name, prompt, seed, call.model.accuracy, call.model.tokens, self.answers
+                call.model.name, prompt, seed, accuracy, call.model.tokens, self.answers
             )
         call.finish = "stop"
         if call.model.role != "judge" and body.get("tools"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ __all__ = [
     "TOKENIZERS",
     "TOOL_DEMO_MODELS",
     "Fault",
+    "PromptRule",
     "SimModel",
     "load_models",
 ]
@@ -69,6 +71,35 @@ class Fault:
 
 
 @dataclass
+class PromptRule:
+    """A model that reacts to the prompt: when the conversation contains ``contains``
+    (case-insensitive, anywhere: system prompt, template text, question), its accuracy becomes
+    ``accuracy``; with ``only_cases`` (a regex on the question) only for the questions that
+    match, which makes a prompt that helps a dev split and nothing else (tuning tests)."""
+
+    contains: str
+    accuracy: float
+    only_cases: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.contains, str) or not self.contains.strip():
+            raise ValueError(
+                f"prompt rule 'contains' must be non-empty text, not {self.contains!r}"
+            )
+        _check_number("prompt rule accuracy", self.accuracy, 0.0, 1.0)
+        if self.only_cases is not None:
+            try:
+                re.compile(self.only_cases)
+            except re.error as e:
+                raise ValueError(f"prompt rule 'only_cases' is not a regex: {e}") from None
+
+    def applies(self, conversation: str, question: str) -> bool:
+        if self.contains.casefold() not in conversation.casefold():
+            return False
+        return self.only_cases is None or re.search(self.only_cases, question) is not None
+
+
+@dataclass
 class SimModel:
     """A simulated model: when its tokens go out, how often it is right, what it costs.
 
@@ -109,6 +140,16 @@ class SimModel:
     body_usage: bool = True
     tokenizer: str | None = None
     context_window: int | None = None
+    #: accuracy that depends on the prompt (see ``PromptRule``): the last rule that applies wins
+    prompt_rules: list[PromptRule] = field(default_factory=list)
+
+    def accuracy_for(self, conversation: str, question: str) -> float:
+        """This model's accuracy for a request whose messages read ``conversation``."""
+        accuracy = self.accuracy
+        for rule in self.prompt_rules:
+            if rule.applies(conversation, question):
+                accuracy = rule.accuracy
+        return accuracy
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
@@ -124,6 +165,9 @@ class SimModel:
         if not _is_int(self.seed):
             raise ValueError(f"'seed' must be a whole number, not {self.seed!r}")
         self.faults = [f if isinstance(f, Fault) else Fault(**f) for f in self.faults]
+        self.prompt_rules = [
+            r if isinstance(r, PromptRule) else PromptRule(**r) for r in self.prompt_rules
+        ]
         self.tool_behavior = check_tool_behavior(self.tool_behavior)
         if self.role not in ("chat", "judge"):
             raise ValueError(f"'role' must be 'chat' or 'judge', not {self.role!r}")
