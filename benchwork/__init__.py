@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         store,
         suite,
         target,
+        tuning,
         widgets,
     )
     from benchwork.client import context_tiers, context_tiers_sync
@@ -95,6 +96,7 @@ _SUBMODULES = (
     "store",
     "suite",
     "target",
+    "tuning",
     "widgets",
 )
 
@@ -134,6 +136,7 @@ __all__ = [
     "store",
     "suite",
     "target",
+    "tuning",
     "widgets",
 ]
 
