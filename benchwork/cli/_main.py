@@ -14,7 +14,16 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from benchwork.cli import _analysis, _report, _run, _schedule, _score, _store, _tiers
+from benchwork.cli import (
+    _analysis,
+    _experiments,
+    _report,
+    _run,
+    _schedule,
+    _score,
+    _store,
+    _tiers,
+)
 from benchwork.errors import BenchworkError
 
 __all__ = ["build_parser", "main"]
@@ -29,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``benchwork`` parser with every command group's subcommands."""
     parser = _Parser(prog="benchwork", description="Evaluate and benchmark LLMs.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for group in (_run, _store, _score, _analysis, _tiers, _report, _schedule):
+    for group in (_run, _store, _score, _analysis, _tiers, _report, _schedule, _experiments):
         group.register(sub)
     return parser
 
