@@ -23,6 +23,7 @@ from benchwork.sim.call import Call, schedule
 from benchwork.sim.judge import judge_reply
 from benchwork.sim.models import Fault, SimModel
 from benchwork.sim.replies import count_words, last_user_text, message_text, pieces, reply_text
+from benchwork.sim.rewriter import rewrite_reply
 from benchwork.sim.send import Wire, drop, respond, stream
 from benchwork.sim.tokenize import prompt_tokens as count_prompt
 from benchwork.sim.tokenize import tokenize_answer
@@ -287,6 +288,8 @@ class SimApp:
         if call.model.role == "judge":  # grades the conversation instead (see sim/judge.py)
             verdict = judge_reply(call.model, body["messages"], seed, self.answers)
             call.pieces = pieces(verdict)
+        elif call.model.role == "rewriter":  # a prompt tuner's meta-model (see sim/rewriter.py)
+            call.pieces = pieces(rewrite_reply(prompt or "", call.model.seed))
         else:
             accuracy = call.model.accuracy
             if call.model.prompt_rules:  # a model that reacts to the prompt

@@ -169,8 +169,8 @@ class SimModel:
             r if isinstance(r, PromptRule) else PromptRule(**r) for r in self.prompt_rules
         ]
         self.tool_behavior = check_tool_behavior(self.tool_behavior)
-        if self.role not in ("chat", "judge"):
-            raise ValueError(f"'role' must be 'chat' or 'judge', not {self.role!r}")
+        if self.role not in ("chat", "judge", "rewriter"):
+            raise ValueError(f"'role' must be 'chat', 'judge' or 'rewriter', not {self.role!r}")
         _check_number("malformed_rate", self.malformed_rate, 0.0, 1.0)
         _check_number("position_bias", self.position_bias, 0.0, 1.0)
         if not _is_int(self.tokens_per_chunk) or self.tokens_per_chunk < 1:
