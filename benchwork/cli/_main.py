@@ -23,6 +23,7 @@ from benchwork.cli import (
     _score,
     _store,
     _tiers,
+    _tune,
 )
 from benchwork.errors import BenchworkError
 
@@ -38,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``benchwork`` parser with every command group's subcommands."""
     parser = _Parser(prog="benchwork", description="Evaluate and benchmark LLMs.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for group in (_run, _store, _score, _analysis, _tiers, _report, _schedule, _experiments):
+    for group in (_run, _store, _score, _analysis, _tiers, _report, _schedule, _experiments, _tune):
         group.register(sub)
     return parser
 

@@ -58,3 +58,16 @@ def test_the_held_out_check_catches_a_rewrite_that_only_fits_dev(tmp_path: Path)
     dev_best = result.frame.sort("dev_mean", descending=True).row(0, named=True)
     assert "be precise" in result.winner.lower() and dev_best["dev_mean"] == 1.0
     assert not result.confirmed and result.confirmation["verdict"].startswith("no detectable")
+
+
+def test_benchwork_tune_prints_the_winner_and_its_confirmation(tmp_path: Path, capsys) -> None:
+    from benchwork.cli import main
+
+    suite_file = tmp_path / "adds.yaml"
+    _suite().save(suite_file)
+    with SimServer(_models(PromptRule("answer first", 0.95)), answers=QA) as sim:
+        code = main(["tune", str(suite_file), "-m", "openai/solver", "--meta", "openai/meta",
+                     "--api-base", sim.base_url, "--k", "6", "--home", str(tmp_path)])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0 and "winner: You answer questions." in out and "answer first" in out.lower()
+    assert "held-out:" in out and ("confirmed on held-out cases" in out or "NOT confirmed" in out)
