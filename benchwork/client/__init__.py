@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 
 from benchwork.client._converse import DEFAULT_MAX_TURNS, MockTools
+from benchwork.client._discover import known_models, list_models, list_models_sync
 from benchwork.client._errors import CallError
 from benchwork.client._http import HttpPath
 from benchwork.client._stream import StreamResult, percentile
@@ -38,6 +39,9 @@ __all__ = [
     "StreamResult",
     "context_tiers",
     "context_tiers_sync",
+    "known_models",
+    "list_models",
+    "list_models_sync",
     "parse_tiers",
     "percentile",
     "summarize_tiers",
