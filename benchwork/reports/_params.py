@@ -53,11 +53,17 @@ def _coerce(name: str, value: Any, kind: str) -> Any:
     return value
 
 
-def check_params(template: str | Path, params: Mapping[str, Any]) -> dict[str, Any]:
-    """The parameters to inject, checked against the template's own parameters cell."""
+def check_params(
+    template: str | Path,
+    params: Mapping[str, Any],
+    known: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The parameters to inject, checked against the template's own parameters cell
+    (``known``: that cell as ``template_parameters`` read it, when the caller has it)."""
     from benchwork.reports._templates import template_parameters
 
-    known = template_parameters(template)
+    if known is None:
+        known = template_parameters(template)
     out: dict[str, Any] = {}
     for name, value in params.items():
         if name not in known:

@@ -17,7 +17,7 @@ from typing import Any
 
 from benchwork.errors import BenchworkError
 from benchwork.reports._params import check_params
-from benchwork.reports._templates import template_path
+from benchwork.reports._templates import template_parameters, template_path
 
 __all__ = ["export_html", "export_pdf", "report"]
 
@@ -47,9 +47,10 @@ def report(
 
     path = template_path(template)
     target = Path(out) if out is not None else Path.cwd() / f"{path.stem}-report.ipynb"
-    if "tables_dir" not in params and "tables_dir" in _known(path):
+    known = template_parameters(path)  # the parameters cell, read once
+    if "tables_dir" not in params and "tables_dir" in known:
         params = {**params, "tables_dir": str(target.with_name(f"{target.stem}-tables"))}
-    checked = check_params(path, params)
+    checked = check_params(path, params, known)
     target.parent.mkdir(parents=True, exist_ok=True)
     papermill.execute_notebook(
         str(path),
@@ -66,12 +67,6 @@ def report(
         if pdf:
             export_pdf(page)
     return target
-
-
-def _known(path: Path) -> dict[str, Any]:
-    from benchwork.reports._templates import template_parameters
-
-    return template_parameters(path)
 
 
 def export_html(notebook: str | Path) -> Path:
