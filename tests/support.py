@@ -11,9 +11,19 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
-__all__ = ["BROWSER_ARGS", "CHROMIUM", "kill_9_when", "sim_setup_code"]
+__all__ = [
+    "BROWSER_ARGS",
+    "CHROMIUM",
+    "kill_9_when",
+    "lab_notebook",
+    "sim_setup_code",
+    "write_notebook",
+]
 
 
 def kill_9_when(
@@ -88,3 +98,60 @@ BROWSER_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def write_notebook(path: Path, cells: Sequence[str]) -> None:
+    """Write a notebook of code *cells* with a python3 kernelspec."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+
+
+@contextmanager
+def lab_notebook(
+    lab: tuple[str, Path],
+    name: str,
+    cells: Sequence[str],
+    *,
+    run_all: bool = True,
+    viewport: tuple[int, int] = (1200, 1100),
+) -> Iterator[Any]:
+    """Open a new notebook *name* of *cells* in the ``lab`` fixture's JupyterLab; yield the page.
+
+    Headless Debian Chromium through Playwright; waits for an idle kernel, then (with
+    *run_all*) fires ``notebook:run-all-cells`` without waiting for the cells to finish, so a
+    cell that ``await``s a run does not block the test. The kernel is shut down at the end.
+    """
+    from playwright import sync_api
+
+    url, root = lab
+    write_notebook(root / name, cells)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS)
+        page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+        try:
+            page.goto(f"{url}/lab/tree/{name}?reset", wait_until="domcontentloaded")
+            page.wait_for_function(
+                "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session"
+                "?.kernel?.status === 'idle'",
+                timeout=60_000,
+            )
+            if run_all:
+                page.evaluate(
+                    "() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }"
+                )
+            yield page
+        finally:
+            try:
+                page.evaluate(
+                    "async () => await window.jupyterapp.commands.execute('kernelmenu:shutdown')"
+                )
+            except Exception:
+                pass
+            browser.close()

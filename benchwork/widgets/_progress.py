@@ -11,34 +11,17 @@ The widget is thin: its state is traitlets set from the run's events, and its on
 from __future__ import annotations
 
 import asyncio
+import html
 import time
-from pathlib import Path
 from typing import Any
 
 import anywidget
 import traitlets
 
 from benchwork.runner import Event, RunHandle
+from benchwork.widgets._assets import asset_path, asset_text
 
 __all__ = ["RunProgress", "asset_path"]
-
-_PACKAGE = Path(__file__).resolve().parents[1]
-# the wheel (force-include widgets -> benchwork/_widgets), then the source tree / editable install
-_ASSET_DIRS = (_PACKAGE / "_widgets", _PACKAGE.parent / "widgets")
-
-
-def asset_path(name: str) -> Path:
-    """Where a front-end file (``run_progress.js``, ``run_progress.css``) is installed."""
-    for folder in _ASSET_DIRS:
-        if (folder / name).is_file():
-            return folder / name
-    raise FileNotFoundError(
-        f"benchwork widget asset {name!r} not found in {', '.join(map(str, _ASSET_DIRS))}"
-    )
-
-
-def _text(name: str) -> str:
-    return asset_path(name).read_text(encoding="utf-8")
 
 
 class RunProgress(anywidget.AnyWidget):
@@ -48,9 +31,10 @@ class RunProgress(anywidget.AnyWidget):
     ``1 / min_interval_s`` times a second (the first and last events always go out).
     """
 
-    _esm = _text("run_progress.js")
-    _css = _text("run_progress.css")
+    _esm = asset_text("run_progress.js")
+    _css = asset_text("run_progress.css")
 
+    _bw_widget = traitlets.Unicode("RunProgress").tag(sync=True)
     run_id = traitlets.Unicode("").tag(sync=True)
     status = traitlets.Unicode("pending").tag(sync=True)
     total = traitlets.Int(0).tag(sync=True)
@@ -142,6 +126,32 @@ class RunProgress(anywidget.AnyWidget):
             self.elapsed_s = round(p.elapsed_s, 1) if self.status != "pending" else 0.0
             self.targets = [{"name": n, **c} for n, c in handle.by_target().items()]
             self.last_error = self._last_error
+
+    @classmethod
+    def static_html(cls, state: dict[str, Any]) -> str:
+        """The last state as static HTML (an exported notebook shows this with no widget manager)."""
+        esc = html.escape
+        total, done = int(state.get("total") or 0), int(state.get("done") or 0)
+        pct = round(100 * done / total) if total else 0
+        rows = "".join(
+            f"<tr><td>{esc(str(t.get('name', '')))}</td><td>{int(t.get('done') or 0)}/"
+            f"{int(t.get('total') or 0)}</td><td>{int(t.get('errors') or 0)}</td>"
+            f"<td>{int(t.get('cached') or 0)}</td></tr>"
+            for t in state.get("targets") or []
+        )
+        last = state.get("last_error") or ""
+        return (
+            '<div class="benchwork-progress" style="font:13px sans-serif">'
+            f"<div><b>{esc(str(state.get('run_id') or ''))}</b> "
+            f'<span class="benchwork-status">{esc(str(state.get("status") or ""))}</span> '
+            f'<span class="benchwork-counts">{done}/{total} calls ({pct}%), '
+            f"{int(state.get('errors') or 0)} errors, {int(state.get('cached') or 0)} cached, "
+            f"{float(state.get('elapsed_s') or 0):.1f} s</span></div>"
+            '<table style="border-collapse:collapse"><tr><th>target</th><th>done</th>'
+            f"<th>errors</th><th>cached</th></tr>{rows}</table>"
+            + (f'<div class="benchwork-last-error">{esc(str(last))}</div>' if last else "")
+            + "</div>"
+        )
 
     def __repr__(self) -> str:
         return f"RunProgress({self.run_id!r}, {self.status}, {self.done}/{self.total})"
