@@ -132,6 +132,41 @@ def test_view_update_as_the_tuners_on_generation_callback(tmp_path: Path) -> Non
     assert view.winner and view.selected_prompt == result.winner
 
 
+@pytest.mark.skipif(
+    "mode" not in inspect.signature(bw.tuning.tune_prompt).parameters,
+    reason="tune_prompt has no evolve mode yet",
+)
+def test_view_of_a_real_evolve_mode_run(tmp_path: Path) -> None:
+    models = [
+        SimModel("solver", ttft_s=0, itl_s=0, accuracy=0.3, seed=11,
+                 prompt_rules=[PromptRule("answer first", 0.95)]),
+        SimModel("meta", role="rewriter", ttft_s=0, itl_s=0, seed=2),
+    ]  # fmt: skip
+    view = TuningView(original="You answer questions.")
+    with SimServer(models, answers=QA) as sim:
+        target = bw.Target("openai/solver", api_base=sim.base_url)
+        meta = bw.Target("openai/meta", api_base=sim.base_url)
+        result = tune_prompt_sync(
+            _suite(), target, meta, mode="evolve", population=3, generations=3, dev=DEV,
+            home=tmp_path, on_generation=view.update,  # type: ignore[call-arg]
+        )  # fmt: skip
+    view.show(result)
+    frame = result.frame
+    gens = sorted(set(frame["generation"].to_list()))
+    assert [g["generation"] for g in view.generations] == gens and len(gens) >= 2
+    for g in view.generations:
+        part = frame.filter(pl.col("generation") == g["generation"])
+        assert g["n"] == part.height and g["best"] == pytest.approx(part["dev_mean"].max())
+    by_name = {r["candidate"]: r for r in frame.to_dicts()}
+    for c in view.candidates:
+        assert c["generation"] == by_name[c["candidate"]]["generation"]
+        assert c["parent"] == by_name[c["candidate"]]["parent"]
+        assert (
+            _rebuild(c["diff"], "-") == c["prompt"] and _rebuild(c["diff"], "+") == result.original
+        )
+    assert view.selected_prompt == result.winner
+
+
 # -- frame -> state ----------------------------------------------------------------------------
 def _frame(rows: list[dict]) -> pl.DataFrame:
     return pl.DataFrame(rows, infer_schema_length=None)
