@@ -20,8 +20,7 @@ from hypothesis import strategies as st
 import benchwork as bw
 from benchwork.errors import BenchworkError
 from benchwork.scoring import Numeric, Panel
-from benchwork.sim import SimModel, SimServer
-from benchwork.sim import Fault
+from benchwork.sim import Fault, SimModel, SimServer
 from benchwork.target import Target
 from benchwork.widgets import Explorer, static_html
 from benchwork.widgets._explore_data import PASS_AT, apply_diff, diff_html, text_diff
