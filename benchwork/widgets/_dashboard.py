@@ -173,6 +173,7 @@ class _RunWatch:
         self.handle = handle
         self.started = time.perf_counter()
         self.status: str | None = None  # set from run_finished
+        self.final: dict[str, Any] | None = None  # the state once the run is over (frozen)
         self.targets: dict[str, _TargetStats] = {
             name: _TargetStats(name, c["total"]) for name, c in handle.by_target().items()
         }
@@ -197,6 +198,9 @@ class _RunWatch:
             self.unsubscribe = None
 
     def state(self) -> dict[str, Any]:
+        """The run's state for the front end; frozen once the run is over (elapsed stops)."""
+        if self.final is not None:
+            return self.final
         handle = self.handle
         p = handle.progress
         status = self.status or handle.status
@@ -206,7 +210,7 @@ class _RunWatch:
         unpriced = sum(t.unpriced for t in self.targets.values())
         priced = sum(t.priced for t in self.targets.values())
         finished = status not in ("pending", "running")
-        return {
+        state = {
             "run_id": handle.run_id,
             "status": status,
             "total": p.total,
@@ -222,6 +226,9 @@ class _RunWatch:
             "unpriced": unpriced,
             "targets": targets,
         }
+        if finished and (self.status is not None or handle.done()):  # run_finished: all in
+            self.final = state
+        return state
 
 
 class Dashboard(anywidget.AnyWidget):
@@ -341,7 +348,9 @@ class Dashboard(anywidget.AnyWidget):
             return
         if event.kind == "call_finished" and event.record is not None:
             watch.add(event.record)
-        elif event.kind == "run_finished":
+        elif event.kind != "run_finished" and event.kind != "run_started":
+            return  # call_started, call_retry: nothing shown changes
+        if event.kind == "run_finished":
             watch.status = event.status
             watch.stop()
             self._push()  # the last state always goes out

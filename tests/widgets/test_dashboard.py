@@ -209,6 +209,10 @@ async def test_one_widget_per_run_and_no_second_progress_display(sim_and_suite, 
     )
     assert other.runs[0]["done"] == 24 and run2.status == "finished"
     assert run1.id not in capsys.readouterr().err, "the console display still followed run 1"
+    frozen = dash.runs[0]
+    await asyncio.sleep(0.25)
+    dash._push()  # a later push (another run's event, say) leaves a finished run as it was
+    assert dash.runs[0] == frozen and frozen["status"] == "finished"
     dash.remove(h1)
     assert dash.runs == [] and Dashboard.of(h1) is not dash
 
