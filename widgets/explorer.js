@@ -129,7 +129,7 @@ export function render({ model, el }) {
           h("span", "benchwork-ex-count", String(counts[name] ?? 0)),
         );
         btn.classList.toggle("benchwork-ex-active", name === active);
-        btn.addEventListener("click", () => set({ filter: name, page: 0 }));
+        btn.addEventListener("click", () => set({ filter: name }));
         return btn;
       }),
     );

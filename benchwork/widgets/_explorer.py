@@ -240,7 +240,7 @@ class Explorer(anywidget.AnyWidget):
 
 _STYLE = """<style>
 .bw-x{font:13px system-ui,sans-serif;color:#1f2328;max-width:100%;overflow-x:auto}
-.bw-x table{border-collapse:collapse;width:100%}
+.bw-x table{border-collapse:collapse;width:100%;font:inherit}
 .bw-x th,.bw-x td{border:1px solid #d8dee4;padding:4px 6px;vertical-align:top;text-align:left}
 .bw-x pre{white-space:pre-wrap;word-break:break-word;margin:0;font:12px ui-monospace,monospace}
 .bw-x ins{background:#dafbe1;text-decoration:none}
