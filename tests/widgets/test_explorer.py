@@ -9,6 +9,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -264,6 +265,52 @@ def test_paging_and_the_heatmap_rows(runs: dict[str, Any]) -> None:
     assert ex.page == 3 and ex.pages == 7
     with pytest.raises(traitlets.TraitError, match="at least 1"):
         ex.page_size = 0
+
+
+def test_front_end_state_messages_drive_the_view(runs: dict[str, Any]) -> None:
+    """What the browser sends (a widget ``update`` message) goes through ``set_state``."""
+    run = runs["run"]
+    ex = Explorer(run, case="c0", page_size=4)
+    failed = _cases_where(run.results, lambda r: r["status"] != "ok")
+    ex.set_state({"case_id": failed[-1], "focus_target": "flaky"})
+    assert ex.case["id"] == failed[-1] and ex.focus_target == "flaky"
+    ex.set_state({"filter": "failed"})
+    assert ex.case_ids == failed
+    # the open case is in the filtered list: its page is shown
+    assert failed[-1] in [r["id"] for r in ex.rows]
+    ex.set_state({"filter": "all", "search": "What is 1"})
+    assert ex.case_ids == ["c1", "c10", "c11", "c12"]
+    ex.set_state({"search": ""})
+    ex.set_state({"page": 1})
+    assert [r["id"] for r in ex.rows] == ex.case_ids[4:8]
+
+
+def test_repeats_are_columns_and_the_heatmap_averages_them(tmp_path: Path) -> None:
+    suite = bw.Suite.from_records(
+        [{"id": f"r{i}", "input": f"What is {i} + {i}?", "expected": str(2 * i)} for i in range(4)]
+    )
+    models = [SimModel("good", **Z), SimModel("half", accuracy=0.5, seed=7, **Z)]
+    with SimServer(models, answers=suite.expected_by_prompt()) as sim:
+        targets = [
+            Target(f"openai_like/{n}", name=n, api_base=sim.base_url) for n in ("good", "half")
+        ]
+        # a fresh request seed per repeat: the half-right model may answer a case both ways
+        run = bw.run_sync(
+            suite, targets, repeats=3, scorers=["exact"], cache="off", home=tmp_path, progress=False
+        )
+    ex = Explorer(run)
+    frame = run.results
+    for row in ex.rows:
+        for target, cell in zip(ex.targets, row["cells"], strict=True):
+            values = frame.filter((pl.col("case_id") == row["id"]) & (pl.col("target") == target))
+            assert cell["v"] == pytest.approx(values["score_exact"].mean())
+    ex.case_id = "r2"
+    calls = ex.case["calls"]
+    assert [(c["target"], c["repeat"]) for c in calls] == [
+        (t, r) for t in ("good", "half") for r in range(3)
+    ]
+    html_text = Explorer.static_html(_state(ex))
+    assert "<th>good #2</th>" in html_text and "<th>half</th>" in html_text
 
 
 def test_bad_arguments_are_clear_errors(runs: dict[str, Any]) -> None:
