@@ -289,7 +289,8 @@ class SimApp:
             verdict = judge_reply(call.model, body["messages"], seed, self.answers)
             call.pieces = pieces(verdict)
         elif call.model.role == "rewriter":  # a prompt tuner's meta-model (see sim/rewriter.py)
-            call.pieces = pieces(rewrite_reply(prompt or "", call.model.seed))
+            m = call.model
+            call.pieces = pieces(rewrite_reply(prompt or "", m.seed, m.malformed_rate))
         else:
             accuracy = call.model.accuracy
             if call.model.prompt_rules:  # a model that reacts to the prompt

@@ -109,8 +109,10 @@ class SimModel:
     Prices are advertised USD per million tokens (None when unknown). ``tool_behavior`` says
     what it does when a request offers tools (see ``benchwork.sim.tools``). ``role="judge"``
     makes it grade instead of answer, with ``malformed_rate`` and ``position_bias`` (see
-    ``benchwork.sim.judge``). ``sends_usage=False`` ignores ``include_usage``, like servers
-    that never report token counts in streams (clients must then find them elsewhere).
+    ``benchwork.sim.judge``); ``role="rewriter"`` makes it a tuner's meta-model and a case
+    generator, with junk replies at ``malformed_rate`` (see ``benchwork.sim.rewriter``).
+    ``sends_usage=False`` ignores ``include_usage``, like servers that never report token
+    counts in streams (clients must then find them elsewhere).
 
     Local-server modes (see ``benchwork.sim.tokenize``): ``tokens_per_chunk`` groups that many
     tokens into one stream chunk (1, like llama.cpp); ``body_usage=False`` leaves ``usage``
