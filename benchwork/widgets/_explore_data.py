@@ -282,6 +282,10 @@ class ExploreData:
         return "\n".join([self.input_text(case_id) or "", *_expected_options(self._expected(case))])
 
     # -- questions ------------------------------------------------------------------------------
+    def has_case(self, case_id: str) -> bool:
+        """Whether the run has a (measured) row for ``case_id``."""
+        return case_id in self._position
+
     def flag_names(self, case_id: str) -> list[str]:
         """The filters (other than ``all``) that keep ``case_id``."""
         row = self.flags.row(self._position[case_id], named=True)
@@ -364,7 +368,7 @@ class ExploreData:
         """One case: input, expected, and per call (target × repeat) the output, its diff
         against the expected value, the status and error, and every score with its explanation
         (the judge's reasoning) and panel agreement; regressions against the baseline."""
-        if case_id not in self._position:
+        if not self.has_case(case_id):
             raise BenchworkError(f"Explorer: no case {case_id!r} in this run")
         case = self.cases.get(case_id)
         options = _expected_options(self._expected(case)) if case is not None else []

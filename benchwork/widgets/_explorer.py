@@ -126,7 +126,7 @@ class Explorer(anywidget.AnyWidget):
     @traitlets.validate("case_id")
     def _check_case(self, proposal: dict[str, Any]) -> str:
         value = str(proposal["value"])
-        if value and value not in self._data._position:
+        if value and not self._data.has_case(value):
             some = ", ".join(self._data.case_ids[:5])
             raise traitlets.TraitError(
                 f"Explorer: no case {value!r} in run {self.run_id or '(frame)'}; "

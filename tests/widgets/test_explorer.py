@@ -323,6 +323,12 @@ def test_bad_arguments_are_clear_errors(runs: dict[str, Any]) -> None:
         Explorer(run, page_size=0)
     with pytest.raises(BenchworkError, match="no rows"):
         Explorer(run.results.clear())
+    unscored = run.results.select(pl.exclude("^score_.*$"))
+    with pytest.raises(BenchworkError, match="share no score column"):
+        Explorer(run, baseline=unscored)
+    elsewhere = run.results.with_columns(pl.lit("other").alias("case_id"))
+    with pytest.raises(BenchworkError, match="share no case ids"):
+        Explorer(run, baseline=elsewhere)
     ex = Explorer(run)
     with pytest.raises(traitlets.TraitError, match="unknown filter"):
         ex.filter = "broken"
