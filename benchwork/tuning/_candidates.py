@@ -21,6 +21,7 @@ from benchwork.target import Target
 
 __all__ = [
     "FRAME_SCHEMA",
+    "META_SYSTEM",
     "Spend",
     "TuneResult",
     "confirm",
@@ -29,6 +30,12 @@ __all__ = [
     "split",
     "with_prompt",
 ]
+
+#: the meta-model's system prompt (both modes)
+META_SYSTEM = (
+    "You improve system prompts for a language model. Reply with the improved prompt only, "
+    "no commentary."
+)
 
 #: the columns of ``TuneResult.frame``, one row per candidate prompt
 FRAME_SCHEMA: dict[str, Any] = {

@@ -21,6 +21,7 @@ from benchwork.errors import BenchworkError
 from benchwork.suite import Case, Suite
 from benchwork.target import Target, prices_for
 from benchwork.tuning._candidates import (
+    META_SYSTEM,
     Spend,
     TuneResult,
     confirm,
@@ -209,7 +210,6 @@ class Evolution:
         """Ask for the generation's children and score the new ones; a child that repeats a
         prompt already scored (or came back empty) is asked for again, up to ``RETRIES`` times."""
         from benchwork.runner import run
-        from benchwork.tuning._prompt import META_SYSTEM
 
         pending = self._plan(g)
         for attempt in range(RETRIES + 1):

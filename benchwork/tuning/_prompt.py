@@ -18,14 +18,18 @@ import polars as pl
 from benchwork.errors import BenchworkError
 from benchwork.suite import Case, Suite
 from benchwork.target import Target
-from benchwork.tuning._candidates import Spend, TuneResult, confirm, frame_of, score_dev, split
+from benchwork.tuning._candidates import (
+    META_SYSTEM,
+    Spend,
+    TuneResult,
+    confirm,
+    frame_of,
+    score_dev,
+    split,
+)
 
 __all__ = ["META_SYSTEM", "META_TEMPLATE", "TuneResult", "tune_prompt", "tune_prompt_sync"]
 
-META_SYSTEM = (
-    "You improve system prompts for a language model. Reply with the improved prompt only, "
-    "no commentary."
-)
 META_TEMPLATE = (
     "Rewrite this system prompt so the model answers the task's questions more accurately. "
     "Keep its intent. This is variant {i}.\n<prompt>{prompt}</prompt>"
