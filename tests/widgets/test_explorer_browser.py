@@ -44,15 +44,16 @@ RUN = f"""run = await bw.run(
     scorers=["exact", {{"type": "numeric", "tolerance": 10, "name": "near"}}],
     cache="off", progress=False,
 )
-ex = Explorer(run, case="c3", page_size=20)
+ex = Explorer(run, case="c3", page_size=5)
 
 def _log(_change=None):
     pathlib.Path({STATE_FILE!r}).write_text(json.dumps({{
         "case_id": ex.case_id, "filter": ex.filter, "focus_target": ex.focus_target,
         "search": ex.search, "case_ids": ex.case_ids, "open": ex.case.get("id"),
+        "page": ex.page,
     }}))
 
-ex.observe(_log, names=["case_id", "filter", "focus_target", "search", "case"])
+ex.observe(_log, names=["case_id", "filter", "focus_target", "search", "case", "page"])
 bad = sorted(set(run.results.filter(run.results["status"] != "ok")["case_id"]),
              key=lambda c: int(c[1:]))
 print("failed-cases", json.dumps(bad))
@@ -104,7 +105,18 @@ def test_explorer_python_and_browser_round_trip(lab: tuple[str, Path], tmp_path:
         failed = json.loads(printed.split(" ", 1)[1])
         assert failed, "the flaky model should have failed some calls"
 
-        # DOM -> Python: a heatmap cell opens its case and focuses its target
+        # Python moved the case list to c7's page (5 cases a page)
+        rows = widget.locator(".benchwork-ex-row")
+        page_ids = [f"c{i}" for i in range(5, 10)]
+        sync_api.expect(rows).to_have_count(5, timeout=30_000)
+        assert [rows.nth(i).get_attribute("data-case") for i in range(5)] == page_ids
+        sync_api.expect(widget.locator(".benchwork-ex-page")).to_have_text("page 2 of 3 · 12 cases")
+
+        # DOM -> Python: the pager, then a heatmap cell opens its case and focuses its target
+        widget.locator(".benchwork-ex-prev").click()
+        _wait_state(state, {"page": 0})
+        sync_api.expect(rows.first).to_have_attribute("data-case", "c0", timeout=30_000)
+        # a heatmap cell opens its case and focuses its target
         widget.locator('.benchwork-ex-cell[data-case="c2"][data-target="quick-b"]').click()
         _wait_state(state, {"case_id": "c2", "focus_target": "quick-b", "open": "c2"})
         sync_api.expect(widget.locator(".benchwork-ex-case-id")).to_have_text("c2", timeout=30_000)
@@ -118,15 +130,16 @@ def test_explorer_python_and_browser_round_trip(lab: tuple[str, Path], tmp_path:
         button.click()
         kernel = _wait_state(state, {"filter": "failed"})
         assert kernel["case_ids"] == failed
-        rows = widget.locator(".benchwork-ex-row")
-        sync_api.expect(rows).to_have_count(len(failed), timeout=30_000)
-        assert [rows.nth(i).get_attribute("data-case") for i in range(len(failed))] == failed
+        shown = failed[:5]
+        sync_api.expect(rows).to_have_count(len(shown), timeout=30_000)
+        assert [rows.nth(i).get_attribute("data-case") for i in range(len(shown))] == shown
         sync_api.expect(button).to_have_class("benchwork-ex-filter benchwork-ex-active")
 
         # back to every case, then type into the search box: the list narrows to one case
         widget.locator('.benchwork-ex-filter[data-filter="all"]').click()
         _wait_state(state, {"filter": "all"})
-        sync_api.expect(rows).to_have_count(12, timeout=30_000)
+        sync_api.expect(rows).to_have_count(5, timeout=30_000)
+        sync_api.expect(widget.locator(".benchwork-ex-page")).to_contain_text("12 cases")
         widget.locator(".benchwork-ex-search").press_sequentially("7 + 7", delay=50)
         kernel = _wait_state(state, {"search": "7 + 7"})
         assert kernel["case_ids"] == ["c7"]
