@@ -2,19 +2,20 @@
 
 The state is the suite as editable text (JSON fields stay text until they parse, so nothing
 typed is lost while it is invalid). Conversions are exact; every check is the suite loader's
-own (``benchwork.suite._read``) and every message is its ``SuiteError``, per case and field.
+own (``Case(...)`` per case, ``Suite.from_dict`` for the whole, ``Suite.load`` for files) and
+every message is its ``SuiteError``, per case and field.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from benchwork.errors import BenchworkError, SuiteError
-from benchwork.suite import Case, Suite, _read
-from benchwork.suite._formats import _format_of
-from benchwork.suite._parse import _json_value
+from benchwork.suite import Case, Suite
 
 __all__ = [
     "State",
@@ -45,16 +46,34 @@ def _text(value: Any) -> str:
     return "" if value == {} else _json(value)
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
 def _parse(
     text: str, field: str, default: Any, case_id: str | None = None, label: str | None = None
 ) -> Any:
-    """The JSON value of a text field (the loader's JSON parser and messages); empty = default."""
+    """The JSON value of a text field; empty text is *default*; bad JSON is a SuiteError."""
     if not text.strip():
         return default
     try:
-        return _json_value(text, field)
-    except SuiteError as e:
-        raise SuiteError(f"{label or field}: {e.reason}", case_id=case_id, field=field) from None
+        return json.loads(text, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as e:
+        reason = f"not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})"
+    except _DuplicateKey as e:
+        reason = f"not valid JSON: the key {e.args[0]!r} appears twice"
+    except (ValueError, RecursionError) as e:
+        reason = f"not valid JSON: {e}"
+    raise SuiteError(f"{label or field}: {reason}", case_id=case_id, field=field)
 
 
 def _message_to_state(message: dict[str, Any]) -> State:
@@ -139,13 +158,14 @@ def _case_data(state: State, n: int) -> dict[str, Any]:
     return data
 
 
-def _error(message: str, **where: Any) -> SuiteError:
-    return SuiteError(message, **where)
-
-
 def state_to_case(state: State, n: int = 1) -> Case:
     """The Case of one case *state* (*n* is its 1-based position, for messages)."""
-    return _read._build_case(_case_data(state, n), n, None, _error)[0]
+    return _make_case(_case_data(state, n))
+
+
+def _make_case(data: dict[str, Any]) -> Case:
+    """``Case`` checks its own fields (as the loader does for each case of a file)."""
+    return Case(**{k: v for k, v in data.items() if v is not None})
 
 
 def suite_to_state(suite: Suite) -> tuple[State, list[State]]:
@@ -185,7 +205,7 @@ def _settings_data(settings: State) -> dict[str, Any]:
 def state_to_suite(settings: State, cases: list[State]) -> Suite:
     """The Suite the state describes, built by the suite loader (its SuiteError if invalid)."""
     data = {**_settings_data(settings), "cases": [_case_data(c, n) for n, c in enumerate(cases, 1)]}
-    return _read.build(data, make=Suite)
+    return Suite.from_dict(data)
 
 
 # -- checking and preview -----------------------------------------------------------------------
@@ -216,7 +236,7 @@ def validate(settings: State, cases: list[State]) -> list[State]:
     for n, case in enumerate(cases, 1):
         try:
             data = _case_data(case, n)
-            _read._build_case(data, n, None, _error)
+            _make_case(data)
             good.append(data)
         except SuiteError as e:
             problems.append(problem(e, n - 1))
@@ -229,7 +249,7 @@ def validate(settings: State, cases: list[State]) -> list[State]:
         if not good and cases:
             break
         try:
-            _read.build({**top, "cases": good}, make=Suite)
+            Suite.from_dict({**top, "cases": good})
             break
         except SuiteError as e:
             if e.case_id is None:
@@ -271,23 +291,26 @@ def preview_case(settings: State, case: State) -> State:
     """The chat messages *case* sends with the suite's system prompt and template, or the error."""
     try:
         top = _settings_data(settings)
-        suite = _read.build({**top, "scorers": [], "cases": [_case_data(case, 1)]}, make=Suite)
+        suite = Suite.from_dict({**top, "scorers": [], "cases": [_case_data(case, 1)]})
     except SuiteError as e:
         return {"case_id": case.get("id"), "error": e.reason, "field": e.field or ""}
     return {"case_id": suite.cases[0].id, "messages": suite.messages(suite.cases[0])}
 
 
 def import_bytes(data: bytes, filename: str) -> Suite:
-    """A suite from an uploaded file's bytes; the format comes from *filename*'s extension."""
-    fmt = _format_of(filename)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        raise SuiteError(
-            "not UTF-8 text; save the file as UTF-8", source=filename, line=line
-        ) from None
-    return _read.loads(text, source=filename, fmt=fmt, make=Suite)
+    """A suite from an uploaded file's bytes, read by ``Suite.load`` (format from the extension).
+
+    Errors name *filename* (not the temporary copy) with the loader's line and message.
+    """
+    name = Path(filename).name or "upload"
+    with tempfile.TemporaryDirectory(prefix="benchwork-upload-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        try:
+            return Suite.load(path)
+        except SuiteError as e:
+            where = {"line": e.line, "case_id": e.case_id, "field": e.field}
+            raise SuiteError(e.reason, source=name, **where) from None
 
 
 # -- grid operations ----------------------------------------------------------------------------

@@ -164,12 +164,12 @@ def _loader_error(settings_: dict[str, Any], cases_: list[dict[str, Any]]) -> Su
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("id", "", "case #3: 'id' must be a non-empty string, got a string"),
+        ("id", "", "'id' must be a non-empty string, got a string"),
         ("input", "   ", "'input' is empty"),
         ("vars", "[1, 2]", "'vars' must be a mapping of names to values, got a list"),
         ("vars", '{"input": "x"}', "'vars' may not define 'input': it is the case's own input"),
-        ("vars", '{"a": 1,}', "vars: JSON syntax error: Expecting property name enclosed in double quotes (column 9)"),
-        ("metadata", '{"k": 1, "k": 2}', "metadata: duplicate key 'k'"),
+        ("vars", '{"a": 1,}', "vars: not valid JSON: Expecting property name enclosed in double quotes (line 1, column 9)"),
+        ("metadata", '{"k": 1, "k": 2}', "metadata: not valid JSON: the key 'k' appears twice"),
         ("tools", '[{"x": 1}]', "tools[0] must be an OpenAI function schema "
          '({"type": "function", "function": {"name": ..., "parameters": ...}})'),
         ("input", "Say {{ colour }}", "template variable 'colour' is not defined in vars (defined: none)"),
@@ -195,7 +195,7 @@ def test_validate_reports_each_broken_case_and_suite_level_problems() -> None:
     settings_["template"] = "no placeholder"
     settings_["scorers"] = [{"kind": "name", "text": "exat"}]
     problems = {(p["index"], p["field"]): p["message"] for p in validate(settings_, cases_)}
-    assert problems.pop((1, "expected")).startswith("expected: JSON syntax error")
+    assert problems.pop((1, "expected")).startswith("expected: not valid JSON: Expecting")
     assert problems.pop((6, "input")) == (
         "'input' message #1 has role 'usr' (did you mean 'user'?); "
         "allowed: system, user, assistant, tool, developer"

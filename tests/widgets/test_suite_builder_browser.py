@@ -105,7 +105,7 @@ def test_paged_grid_edits_validation_and_python_changes(lab) -> None:
         bad_vars.fill('{"w": ')
         bad_vars.press("Tab")
         error = row(page, "c53").locator(".benchwork-sb-cell-vars .benchwork-sb-error")
-        expect(error).to_contain_text("JSON syntax error", timeout=30_000)
+        expect(error).to_contain_text("not valid JSON", timeout=30_000)
         unknown = row(page, "c54").locator(".benchwork-sb-input")
         unknown.fill("Say {{ colour }}")
         unknown.press("Tab")
@@ -126,7 +126,7 @@ def test_paged_grid_edits_validation_and_python_changes(lab) -> None:
             "from benchwork.errors import SuiteError\ntry:\n    b.suite\nexcept SuiteError as e:\n    err = str(e)\n"
             'print("OUT:", json.dumps([err, sorted({e["index"] for e in b.errors}, key=str)]))',
         )
-        assert "JSON syntax error" in out[0] and out[1] == [53, 54, None]
+        assert "not valid JSON" in out[0] and out[1] == [53, 54, None]
         template.fill("")
         template.press("Tab")
         bad_vars.fill('{"w": "fixed"}')
