@@ -1,7 +1,7 @@
 """``benchwork`` command line: the parser and the entry point.
 
 Each command group lives in its own module (``_run``: demo, run, sim; ``_store``: runs, show,
-resume, export, import, cache; ``_score``: rescore; ``_analysis``: compare; ``_tiers``: tiers; ``_report``: report; ``_schedule``: schedule). Bad input ends with one line on stderr
+resume, export, import, cache; ``_score``: rescore; ``_analysis``: compare; ``_tiers``: tiers; ``_report``: report; ``_schedule``: schedule; ``_models``: models). Bad input ends with one line on stderr
 and exit code 2, never a traceback (set ``BENCHWORK_DEBUG=1`` to see one for unexpected
 failures).
 """
@@ -17,6 +17,7 @@ from typing import NoReturn
 from benchwork.cli import (
     _analysis,
     _experiments,
+    _models,
     _report,
     _run,
     _schedule,
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for group in (_run, _store, _score, _analysis, _tiers, _report, _schedule, _experiments, _tune):
         group.register(sub)
+    _models.register(sub)
     return parser
 
 
