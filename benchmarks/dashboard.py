@@ -5,7 +5,9 @@ level of concurrent streams, benchwork runs ``--calls`` calls bare (the baseline
 the same run) and with a ``Dashboard`` following the run: every event flows into the widget's
 Python side (aggregation, throttled trait pushes, and the JSON encoding of each pushed state
 that a kernel would send; no front end is needed for that). Prints median |TTFT error| and |latency error| in ms, the watched/bare TTFT
-ratio (target: <= 1.1), how many states the widget pushed and its Python time per event.
+ratio (target: <= 1.1), how many states the widget pushed, its Python time per event, the
+share of the run's wall time it kept the event loop busy, and its longest single handler call
+(the most it can have delayed one token's timestamp).
 A third row, the dashboard with throttling off (a push per event), shows what throttling saves.
 Bare and watched runs alternate for ``--rounds`` rounds; each figure is the median over rounds
 (on 2 shared cores a single round swings by 2x either way).
@@ -39,6 +41,7 @@ def _timed_dashboard(max_updates_per_s: float) -> Any:
     class Timed(Dashboard):
         def __init__(self, *a: Any, **kw: Any) -> None:
             self.spent_s = 0.0
+            self.worst_s = 0.0
             self.events = 0
             super().__init__(*a, max_updates_per_s=max_updates_per_s, **kw)
 
@@ -50,7 +53,9 @@ def _timed_dashboard(max_updates_per_s: float) -> Any:
         def _on_event(self, run_id: str, event: Any) -> None:
             t0 = time.perf_counter()
             super()._on_event(run_id, event)
-            self.spent_s += time.perf_counter() - t0
+            took = time.perf_counter() - t0
+            self.spent_s += took
+            self.worst_s = max(self.worst_s, took)
             self.events += 1
 
     return Timed
@@ -67,13 +72,19 @@ async def run_benchwork(
         cases=[bw.Case(id=str(i), input=f"prompt {i}") for i in range(calls)],
     )
     target = bw.Target("openai/m", api_base=base, concurrency=streams)
+    t0 = time.perf_counter()
     handle = bw.start(suite, [target], cache="off", home=home, progress=False)
     info: dict[str, float] = {}
     dash = _timed_dashboard(watch)(handle) if watch is not None else None
     run = await handle
     if dash is not None:
         assert dash.runs[0]["done"] == calls, dash.runs  # it really followed the whole run
-        info = {"pushes": dash.pushes, "us_per_event": dash.spent_s / max(dash.events, 1) * 1e6}
+        info = {
+            "pushes": dash.pushes,
+            "us_per_event": dash.spent_s / max(dash.events, 1) * 1e6,
+            "busy_pct": dash.spent_s / (time.perf_counter() - t0) * 100,
+            "worst_ms": dash.worst_s * 1000,
+        }
         dash.close()
     df = run.results
     return list(zip(df["ttft_s"].to_list(), df["latency_s"].to_list(), strict=True)), info
@@ -114,7 +125,7 @@ def main() -> None:
     )
     print(
         f"{'streams':>7} {'mode':<12} {'TTFT err':>9} {'latency err':>12} {'TTFT ratio':>11} "
-        f"{'pushes':>7} {'µs/event':>9}"
+        f"{'pushes':>7} {'µs/event':>9} {'busy %':>7} {'worst ms':>9}"
     )
     verdicts = []
     with sim_process([model]) as base, tempfile.TemporaryDirectory() as home:
@@ -134,12 +145,14 @@ def main() -> None:
                 ttft_e = median([e[0] for e in errs[name]])
                 lat_e = median([e[1] for e in errs[name]])
                 ratio = ttft_e / bare_ttft if bare_ttft > 0 else float("nan")
-                pushes = [i["pushes"] for i in infos[name] if i]
-                per_event = [i["us_per_event"] for i in infos[name] if i]
+                got = [i for i in infos[name] if i]
                 extra = (
-                    f"{median(pushes):>7.0f} {median(per_event):>9.1f}"
-                    if pushes
-                    else f"{'-':>7} {'-':>9}"
+                    f"{median([i['pushes'] for i in got]):>7.0f} "
+                    f"{median([i['us_per_event'] for i in got]):>9.1f} "
+                    f"{median([i['busy_pct'] for i in got]):>7.3f} "
+                    f"{max(i['worst_ms'] for i in got):>9.2f}"
+                    if got
+                    else f"{'-':>7} {'-':>9} {'-':>7} {'-':>9}"
                 )
                 print(
                     f"{streams:>7} {name:<12} {ttft_e:>9.2f} {lat_e:>12.2f} {ratio:>10.2f}x {extra}"
