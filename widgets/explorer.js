@@ -240,7 +240,9 @@ export function render({ model, el }) {
       if (call.latency_s !== null && call.latency_s !== undefined) top.append(h("span", "benchwork-ex-latency", `${fmt(call.latency_s)} s`));
       col.append(top);
       if (call.error) col.append(h("div", "benchwork-ex-error", call.error));
-      col.append(h("div", "benchwork-ex-label", "output"), h("pre", "benchwork-ex-output", call.output ?? ""));
+      col.append(h("div", "benchwork-ex-label", "output"));
+      if (call.output === null || call.output === undefined) col.append(h("div", "benchwork-ex-no-output", "no output"));
+      else col.append(h("pre", "benchwork-ex-output", call.output));
       if (call.diff) col.append(h("div", "benchwork-ex-label", "diff vs expected"), diffNode(call.diff));
       for (const s of call.scores || []) col.append(scoreNode(s));
       calls.append(col);

@@ -98,7 +98,7 @@ def test_explorer_python_and_browser_round_trip(lab: tuple[str, Path], tmp_path:
         outputs = json.loads(moved.inner_text().split(" ", 2)[2])
         sync_api.expect(widget.locator(".benchwork-ex-case-id")).to_have_text("c7", timeout=30_000)
         sync_api.expect(widget.locator(".benchwork-ex-output")).to_have_text(
-            [o or "" for o in outputs], timeout=30_000
+            [o for o in outputs if o is not None], timeout=30_000
         )
         sync_api.expect(widget.locator(".benchwork-ex-input-text")).to_have_text("What is 7 + 7?")
         printed = page.locator(".jp-OutputArea-output", has_text="failed-cases").inner_text()
