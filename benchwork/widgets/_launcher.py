@@ -18,8 +18,6 @@ from __future__ import annotations
 import asyncio
 import html
 import json
-import math
-import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
@@ -30,82 +28,18 @@ import traitlets
 
 from benchwork.errors import BenchworkError
 from benchwork.widgets._assets import asset_text
+from benchwork.widgets._launcher_params import (
+    OWN_FIELDS,
+    STANDARD_PARAMS,
+    parse_other,
+    parse_value,
+    value_problem,
+)
 
-__all__ = ["STANDARD_PARAMS", "Launcher"]
-
-#: the parameters with their own input in the widget; anything else goes in "other"
-STANDARD_PARAMS = ("temperature", "top_p", "max_tokens", "seed")
-#: benchwork's own request fields, never flagged (see benchwork.tuning._params)
-_OWN = frozenset({"stream", "stream_options", "extra_headers"})
 #: how many of litellm's known models are sent to the browser at once
 KNOWN_LIMIT = 200
-_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
-
-def parse_value(text: Any) -> Any:
-    """A parameter value typed in the widget: '' -> None, numbers and JSON parsed, else text."""
-    if not isinstance(text, str):
-        return text
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def parse_other(text: str) -> dict[str, Any]:
-    """``"top_k=40, stop=["\\n"]"`` -> ``{"top_k": 40, "stop": ["\\n"]}``; a bad pair is an error.
-
-    Pairs are split on commas outside brackets and quotes, so JSON values may hold commas.
-    """
-    out: dict[str, Any] = {}
-    depth, quote, escaped, start, parts = 0, "", False, 0, []
-    for i, ch in enumerate(text):
-        if quote:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == quote:
-                quote = ""
-        elif ch == '"':
-            quote = ch
-        elif ch in "[{":
-            depth += 1
-        elif ch in "]}":
-            depth -= 1
-        elif ch in ",;\n" and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    parts.append(text[start:])
-    for part in (p.strip() for p in parts):
-        if not part:
-            continue
-        key, eq, value = part.partition("=")
-        key = key.strip()
-        if not eq or not _KEY.fullmatch(key):
-            raise BenchworkError(
-                f'other parameters: {part!r} is not key=value (write e.g. top_k=40, stop=["\\n"])'
-            )
-        out[key] = parse_value(value)
-    return out
-
-
-def _value_problem(key: str, value: Any) -> str | None:
-    """Why *value* is not a valid *key*, or None; only the standard parameters are typed."""
-    real = isinstance(value, int | float) and not isinstance(value, bool)
-    if key == "temperature" and not (real and math.isfinite(value) and 0 <= value <= 2):
-        return f"temperature must be a number from 0 to 2, got {value!r}"
-    if key == "top_p" and not (real and math.isfinite(value) and 0 <= value <= 1):
-        return f"top_p must be a number from 0 to 1, got {value!r}"
-    if key == "max_tokens" and not (isinstance(value, int) and not isinstance(value, bool)
-                                    and value >= 1):  # fmt: skip
-        return f"max_tokens must be a whole number >= 1, got {value!r}"
-    if key == "seed" and not (isinstance(value, int) and not isinstance(value, bool)):
-        return f"seed must be a whole number, got {value!r}"
-    return None
+__all__ = ["KNOWN_LIMIT", "Launcher"]
 
 
 class Launcher(anywidget.AnyWidget):
@@ -540,12 +474,12 @@ class Launcher(anywidget.AnyWidget):
                 issues[name] = [str(exc)]
                 continue
             allowed = supported_params(target)
-            accepted[name] = sorted(allowed - _OWN) if allowed else []
+            accepted[name] = sorted(allowed - OWN_FIELDS) if allowed else []
             provider = target.provider or "this provider"
             for key, value in (pick.get("params") or {}).items():
-                if allowed is not None and key not in allowed and key not in _OWN:
+                if allowed is not None and key not in allowed and key not in OWN_FIELDS:
                     found.append(f"{key!r} is not supported by {provider}")
-                problem = _value_problem(key, value)
+                problem = value_problem(key, value)
                 if problem:
                     found.append(problem)
             if found:

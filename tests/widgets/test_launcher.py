@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import re
 import socket
 import threading
@@ -23,7 +24,7 @@ from benchwork.errors import BenchworkError
 from benchwork.sim import SimModel, SimServer
 from benchwork.tuning import estimate_cost
 from benchwork.widgets import Launcher, static_html
-from benchwork.widgets._launcher import parse_other
+from benchwork.widgets._launcher_params import parse_other, value_problem
 
 
 def _suite(n: int = 6) -> bw.Suite:
@@ -300,3 +301,22 @@ def test_static_html_shows_targets_parameters_and_estimate(sim) -> None:
     assert "&#x27;top_k&#x27; is not supported by openai" in out
     assert "total: unknown (priced targets:" in out and "no price for free-ish" in out
     assert repr(launcher) == "Launcher('launch-suite', targets=[priced, free-ish], runs=0)"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.one_of(st.floats(), st.integers(-5, 5), st.text(max_size=4), st.booleans(), st.none()))
+def test_standard_parameter_checks_match_their_ranges(value: object) -> None:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    finite = number and math.isfinite(value)  # type: ignore[arg-type]
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    expect = {
+        "temperature": finite and 0 <= value <= 2,  # type: ignore[operator]
+        "top_p": finite and 0 <= value <= 1,  # type: ignore[operator]
+        "max_tokens": whole and value >= 1,  # type: ignore[operator]
+        "seed": whole,
+        "top_k": True,  # not a standard field: only the provider check applies
+    }
+    for key, ok in expect.items():
+        problem = value_problem(key, value)
+        assert (problem is None) == ok, (key, value, problem)
+        assert problem is None or problem.startswith(f"{key} must be")
