@@ -44,6 +44,10 @@ def test_the_tuner_finds_and_confirms_a_real_improvement(tmp_path: Path) -> None
     assert result.confirmed, result.confirmation
     assert result.confirmation["diff"] > 0.4 and result.confirmation["p_holm"] < 0.05
     assert result.frame.height >= 3 and result.frame["candidate"][0] == "original"
+    # the frame the tuning widget reads: quick mode's rewrites are generation 1, without parents
+    gens = result.frame["generation"].to_list()
+    assert gens == [0] + [1] * (len(gens) - 1) and result.frame["parent"].null_count() == len(gens)
+    assert result.mode == "quick" and result.stopped == "done"
     assert again.winner == result.winner
 
 
