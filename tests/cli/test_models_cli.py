@@ -3,11 +3,13 @@ as a table or JSON; no endpoint or no server is one line on stderr and exit code
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -82,3 +84,27 @@ def test_known_models_by_provider_and_search(capsys: pytest.CaptureFixture[str])
     assert main(["models", "--known", "--provider", "no-such-provider"]) == 2
     assert "litellm knows no chat models for provider 'no-such-provider'" in capsys.readouterr().err
     assert main(["models", "--api-base", "http://127.0.0.1:1/v1", "--provider", "x"]) == 2
+
+
+def test_a_server_listing_no_models(capsys: pytest.CaptureFixture[str]) -> None:
+    class Empty(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"object": "list", "data": []}')
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Empty)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    try:
+        assert main(["models", "--api-base", base]) == 2
+        assert capsys.readouterr().err == f"benchwork: error: {base}/models lists no models\n"
+        assert main(["models", "--api-base", base, "--json"]) == 0
+        assert json.loads(capsys.readouterr().out) == []
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -5,6 +5,7 @@ messages the buttons send, and the static HTML an exported notebook shows."""
 from __future__ import annotations
 
 import asyncio
+import http.server
 import json
 import math
 import re
@@ -83,6 +84,36 @@ def test_no_endpoint_and_no_server_are_shown_in_the_widget(sim) -> None:
     assert launcher.message_is_error and "is the server running" in launcher.message
     _messages(launcher, {"type": "discover", "api_base": "  "})
     assert launcher.discover_error.startswith("no api_base")
+
+
+@pytest.fixture
+def empty_server():
+    """A real HTTP server whose /v1/models lists nothing (the sim always serves a model)."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps({"object": "list", "data": []}).encode()
+            self.send_response(200 if self.path == "/v1/models" else 404)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_server_with_no_models_says_so(empty_server: str) -> None:
+    launcher = Launcher(_suite())
+    frame = launcher.discover(empty_server)
+    assert frame.height == 0 and launcher.models == []
+    assert launcher.discover_error == f"{empty_server}/models lists no models"
 
 
 def test_known_models_filter_by_name_and_provider() -> None:
