@@ -35,7 +35,7 @@ function textControl(tag, className, key, value, commit, placeholder) {
   node.value = value ?? "";
   if (placeholder) node.placeholder = placeholder;
   if (tag === "textarea") {
-    node.rows = Math.min(6, Math.max(1, String(value ?? "").split("\n").length));
+    node.rows = Math.min(6, Math.max(2, String(value ?? "").split("\n").length));
     node.spellcheck = false;
   }
   let timer = null;
@@ -236,14 +236,21 @@ export function render({ model, el }) {
   const editing = new Set(); // pending cards open for editing (by position)
   let localEdit = false; // our own model.set: no re-render (the focused input stays)
 
+  // An edit goes out with the next edit count (`rev`); an action message carries the count it
+  // follows, so Python runs it only after that edit arrived (state updates can be held back).
   function setLocal(name, value) {
     localEdit = true;
     try {
       model.set(name, value);
+      model.set("rev", (model.get("rev") || 0) + 1);
       model.save_changes();
     } finally {
       localEdit = false;
     }
+  }
+
+  function send(content, buffers) {
+    model.send({ ...content, rev: model.get("rev") || 0 }, undefined, buffers);
   }
 
   // -- toolbar: import, upload, save, status ------------------------------------------------
@@ -256,7 +263,7 @@ export function render({ model, el }) {
   const appendLabel = h("label", "benchwork-sb-append-label");
   appendLabel.append(append, document.createTextNode(" append"));
   const importButton = button("benchwork-sb-import", "Import", "Read YAML, JSON, JSONL or CSV from the kernel's disk", () => {
-    model.send({ type: "import", path: importPath.value, append: append.checked });
+    send({ type: "import", path: importPath.value, append: append.checked });
   });
   const upload = h("input", "benchwork-sb-upload");
   upload.type = "file";
@@ -265,14 +272,14 @@ export function render({ model, el }) {
   upload.addEventListener("change", async () => {
     for (const file of upload.files || []) {
       const buffer = await file.arrayBuffer();
-      model.send({ type: "upload", name: file.name, append: append.checked }, undefined, [buffer]);
+      send({ type: "upload", name: file.name, append: append.checked }, [buffer]);
     }
     upload.value = "";
   });
   const savePath = h("input", "benchwork-sb-save-path");
   savePath.placeholder = "suite.yaml or cases.jsonl";
   const saveButton = button("benchwork-sb-save", "Save", "Write the suite with the suite writer", () => {
-    model.send({ type: "save", path: savePath.value });
+    send({ type: "save", path: savePath.value });
   });
   toolbar.append(title, importPath, appendLabel, importButton, upload, savePath, saveButton);
   const status = h("div", "benchwork-sb-status");
@@ -351,7 +358,7 @@ export function render({ model, el }) {
   const prev = button("benchwork-sb-prev", "‹ Prev", "Previous page", () => goPage(model.get("page") - 1));
   const next = button("benchwork-sb-next", "Next ›", "Next page", () => goPage(model.get("page") + 1));
   const pageLabel = h("span", "benchwork-sb-page-label");
-  const addButton = button("benchwork-sb-add", "+ Add case", "Append a blank case", () => model.send({ type: "add" }));
+  const addButton = button("benchwork-sb-add", "+ Add case", "Append a blank case", () => send({ type: "add" }));
   pager.append(prev, pageLabel, next, h("span", "benchwork-sb-spacer"), addButton);
   const previewBox = h("div", "benchwork-sb-preview");
   root.append(toolbar, status, settingsBox, scorerList, problems, review, grid, pager, previewBox);
@@ -394,10 +401,10 @@ export function render({ model, el }) {
       row.append(...caseEditor(cases[i], `case:${i}`, (s) => commitCase(i, s), openMore));
       const actions = h("div", "benchwork-sb-actions");
       actions.append(
-        button("benchwork-sb-up", "↑", "Move up", () => model.send({ type: "move", index: i, to: i - 1 })),
-        button("benchwork-sb-down", "↓", "Move down", () => model.send({ type: "move", index: i, to: i + 1 })),
-        button("benchwork-sb-duplicate", "⧉", "Duplicate", () => model.send({ type: "duplicate", index: i })),
-        button("benchwork-sb-delete", "✕", "Delete", () => model.send({ type: "delete", index: i })),
+        button("benchwork-sb-up", "↑", "Move up", () => send({ type: "move", index: i, to: i - 1 })),
+        button("benchwork-sb-down", "↓", "Move down", () => send({ type: "move", index: i, to: i + 1 })),
+        button("benchwork-sb-duplicate", "⊕", "Duplicate", () => send({ type: "duplicate", index: i })),
+        button("benchwork-sb-delete", "✕", "Delete", () => send({ type: "delete", index: i })),
       );
       row.append(actions);
       row.addEventListener("focusin", () => {
@@ -430,14 +437,14 @@ export function render({ model, el }) {
       head.append(h("span", "benchwork-sb-provenance", state.provenance || ""));
       head.append(h("span", "benchwork-sb-spacer"));
       head.append(
-        button("benchwork-sb-accept", "Accept", "Add this case to the suite", () => model.send({ type: "accept", index: i })),
+        button("benchwork-sb-accept", "Accept", "Add this case to the suite", () => send({ type: "accept", index: i })),
         button("benchwork-sb-edit", editing.has(i) ? "Done" : "Edit", "Edit before accepting", () => {
           if (editing.has(i)) editing.delete(i);
           else editing.add(i);
           renderReview();
           showErrors();
         }),
-        button("benchwork-sb-reject", "Reject", "Drop this case", () => model.send({ type: "reject", index: i })),
+        button("benchwork-sb-reject", "Reject", "Drop this case", () => send({ type: "reject", index: i })),
       );
       card.append(head);
       if (editing.has(i)) {

@@ -69,6 +69,10 @@ class SuiteBuilder(anywidget.AnyWidget):
     #: the last import/save/review outcome: {"kind": "ok" | "error", "text": ...}
     status = traitlets.Dict().tag(sync=True)
     scorer_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    #: the browser's edit counter, set with each edit it syncs; an action message carries the
+    #: count it follows and waits for it (the widget manager holds back state updates while
+    #: one is in flight, but sends messages at once: an Accept could overtake its edit)
+    rev = traitlets.Int(0).tag(sync=True)
 
     def __init__(
         self,
@@ -84,6 +88,8 @@ class SuiteBuilder(anywidget.AnyWidget):
         self.observe(self._refresh, names=["settings", "cases", "page_size"])
         self.observe(self._refresh_preview, names=["selected"])
         self.observe(self._refresh_pending, names=["pending_cases"])
+        self._waiting: list[tuple[dict[str, Any], Any]] = []
+        self.observe(self._run_waiting, names=["rev"])
         self.on_msg(self._on_msg)
         if suite is None:
             self.settings = {"name": "suite", "scorers": [], "metadata": ""}
@@ -182,6 +188,19 @@ class SuiteBuilder(anywidget.AnyWidget):
     def _on_msg(self, _widget: Any, content: Any, buffers: Any) -> None:
         if not isinstance(content, dict):
             return
+        after = content.get("rev", 0)
+        if isinstance(after, int) and after > self.rev:
+            self._waiting.append((content, buffers))  # its edits are still on the way
+            return
+        self._act(content, buffers)
+
+    def _run_waiting(self, _change: Any = None) -> None:
+        ready = [w for w in self._waiting if w[0].get("rev", 0) <= self.rev]
+        self._waiting = [w for w in self._waiting if w[0].get("rev", 0) > self.rev]
+        for content, buffers in ready:
+            self._act(content, buffers)
+
+    def _act(self, content: dict[str, Any], buffers: Any) -> None:
         kind, index = content.get("type"), content.get("index")
         index = index if isinstance(index, int) else -1
         try:

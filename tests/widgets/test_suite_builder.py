@@ -337,6 +337,22 @@ def test_grid_actions_by_message_and_paging() -> None:
     assert duplicate_case(builder.cases, 0)[1]["id"] == "c1-copy"
 
 
+def test_an_action_waits_for_the_edit_it_follows() -> None:
+    """The widget manager may hold back a state update but sends a message at once: an Accept
+    that follows an edit of the pending case must see that edit, not the version before it."""
+    seed = bw.Suite.from_records([{"id": "q1", "input": "Capital of France?"}], name="s")
+    builder = SuiteBuilder(seed, pending=[bw.Case("v1", "first draft")])
+    builder._on_msg(builder, {"type": "accept", "index": 0, "rev": 1}, [])  # overtook edit 1
+    assert [c.id for c in builder.suite] == ["q1"] and len(builder.pending_cases) == 1
+    edited = [dict(builder.pending_cases[0], input="edited")]
+    with builder.hold_trait_notifications():  # what one state message from the browser does
+        builder.pending_cases = edited
+        builder.rev = 1
+    assert builder.suite["v1"].input == "edited" and builder.pending == []
+    builder._on_msg(builder, {"type": "delete", "index": 0, "rev": 1}, [])  # nothing to wait for
+    assert [c.id for c in builder.suite] == ["v1"]
+
+
 def test_review_accept_edit_reject_and_provenance() -> None:
     seed = bw.Suite.from_records([{"id": "q1", "input": "Capital of France?"}], name="s")
     made = [

@@ -9,6 +9,9 @@ the playwright package is missing.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +46,17 @@ def kernel(page: Any, code: str) -> Any:
     return json.loads(text.split("OUT:", 1)[1])
 
 
+def kernel_until(page: Any, code: str, expected: Any, timeout: float = 30.0) -> None:
+    """Run the probe *code* until it prints *expected* (an edit reaches the kernel a moment
+    after the browser shows it: the widget manager sends state updates one at a time)."""
+    deadline = time.monotonic() + timeout
+    out = kernel(page, code)
+    while out != expected and time.monotonic() < deadline:
+        time.sleep(0.5)
+        out = kernel(page, code)
+    assert out == expected
+
+
 def wait_ready(page: Any) -> None:
     expect(page.get_by_text("scratch-ready")).to_be_visible(timeout=90_000)
 
@@ -69,7 +83,15 @@ def row(page: Any, case_id: str) -> Any:
     return page.locator(f'.benchwork-sb-case[data-case-id="{case_id}"]')
 
 
-def test_paged_grid_edits_validation_and_python_changes(lab) -> None:
+def _screenshot(page: Any, tmp_path: Path, name: str) -> None:
+    page.screenshot(path=str(tmp_path / name), full_page=True)
+    if os.environ.get("BENCHWORK_SCREENSHOTS"):
+        dest = Path(os.environ["BENCHWORK_SCREENSHOTS"])
+        dest.mkdir(parents=True, exist_ok=True)
+        shutil.copy(tmp_path / name, dest / name)
+
+
+def test_paged_grid_edits_validation_and_python_changes(lab, tmp_path: Path) -> None:
     with lab_notebook(lab, "suite_builder_grid.ipynb", [BIG, 'print("scratch-ready")']) as page:
         wait_ready(page)
         widget = page.locator(".benchwork-suite-builder")
@@ -91,14 +113,15 @@ def test_paged_grid_edits_validation_and_python_changes(lab) -> None:
         field = row(page, "c51").locator(".benchwork-sb-input")
         field.fill("Define {{ w }} in one line")
         field.press("Tab")
-        out = kernel(
-            page, 'print("OUT:", json.dumps([b.suite["c51"].input, b.suite["c50"].input]))'
+        kernel_until(
+            page,
+            'print("OUT:", json.dumps([b.suite["c51"].input, b.suite["c50"].input]))',
+            ["Define {{ w }} in one line", "Say {{ w }} (50)"],
         )
-        assert out == ["Define {{ w }} in one line", "Say {{ w }} (50)"]
         tags = row(page, "c52").locator(".benchwork-sb-tags")
         tags.fill("even, hard")
         tags.press("Tab")
-        assert kernel(page, 'print("OUT:", json.dumps(b.suite["c52"].tags))') == ["even", "hard"]
+        kernel_until(page, 'print("OUT:", json.dumps(b.suite["c52"].tags))', ["even", "hard"])
 
         # the loader's own messages, next to the field at fault
         bad_vars = row(page, "c53").locator(".benchwork-sb-vars")
@@ -121,6 +144,7 @@ def test_paged_grid_edits_validation_and_python_changes(lab) -> None:
             "'template' does not use {{ input }}, so every case's input would be lost",
             timeout=30_000,
         )
+        _screenshot(page, tmp_path, "suite_builder_errors.png")
         out = kernel(
             page,
             "from benchwork.errors import SuiteError\ntry:\n    b.suite\nexcept SuiteError as e:\n    err = str(e)\n"
@@ -208,6 +232,7 @@ def test_upload_review_actions_and_save(lab, tmp_path: Path) -> None:
         assert out == [["q1", "q2", "q1-v1"], ["q1-v2", "q1-v3"]]
         first = cards.first
         first.locator(".benchwork-sb-edit").click()
+        _screenshot(page, tmp_path, "suite_builder_review.png")
         text = first.locator(".benchwork-sb-input")
         text.fill("Which city is the capital of France?")
         text.press("Tab")
@@ -244,19 +269,19 @@ def test_upload_review_actions_and_save(lab, tmp_path: Path) -> None:
         expected_json.select_option("json")
         q2.locator(".benchwork-sb-expected").fill("4")
         q2.locator(".benchwork-sb-expected").press("Tab")
-        out = kernel(
+        kernel_until(
             page,
             'print("OUT:", json.dumps([[c.id for c in b.suite], b.suite["q2"].input,'
             ' b.suite["q2"].expected]))',
-        )
-        assert out == [
-            ["q1", "q2-copy", "q2", "q1-v2"],
             [
-                {"role": "system", "content": "2 + 2?"},
-                {"role": "user", "content": "What is 2 + 2?"},
+                ["q1", "q2-copy", "q2", "q1-v2"],
+                [
+                    {"role": "system", "content": "2 + 2?"},
+                    {"role": "user", "content": "What is 2 + 2?"},
+                ],
+                4,
             ],
-            4,
-        ]
+        )
 
         # upload through the browser's file input: the kernel loads it with the suite loader
         widget.locator(".benchwork-sb-upload").set_input_files(str(good))
