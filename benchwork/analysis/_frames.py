@@ -13,6 +13,7 @@ from typing import Any, Protocol, TypeAlias, runtime_checkable
 import polars as pl
 
 from benchwork.errors import BenchworkError
+from benchwork.results import score_value_columns
 
 __all__ = [
     "HasResults",
@@ -24,8 +25,6 @@ __all__ = [
     "pick_score",
     "score_columns",
 ]
-
-_NOT_SCORES = ("_explanation", "_cost_usd", "_agreement")
 
 
 @runtime_checkable
@@ -69,7 +68,7 @@ def measured(frame: pl.DataFrame) -> pl.DataFrame:
 
 def score_columns(frame: pl.DataFrame) -> list[str]:
     """``score_<name>`` columns, not their ``_explanation``/``_cost_usd``/``_agreement``."""
-    return [c for c in frame.columns if c.startswith("score_") and not c.endswith(_NOT_SCORES)]
+    return score_value_columns(frame.columns)
 
 
 def pick_score(frame: pl.DataFrame, score: str | None) -> str:

@@ -18,7 +18,13 @@ import polars as pl
 
 from benchwork.analysis._intervals import quantile_ci
 from benchwork.analysis._scores import score_stats
-from benchwork.results import cost_total_expr, totals_exprs
+from benchwork.results import (
+    cost_total_expr,
+    score_column,
+    score_names,
+    score_value_columns,
+    totals_exprs,
+)
 
 __all__ = ["summarize"]
 
@@ -50,14 +56,10 @@ def _speed_bounds(src: pl.DataFrame, confidence: float = 0.95) -> list[pl.Expr]:
 def summarize(results: pl.DataFrame, *, speed: Literal["live", "all"] = "live") -> pl.DataFrame:
     """One row per target, sorted by mean score (desc) then median latency."""
     measured = results.filter(~pl.col("warmup"))
-    score_cols = [
-        c
-        for c in measured.columns
-        if c.startswith("score_") and not c.endswith(("_explanation", "_cost_usd", "_agreement"))
-    ]
+    score_cols = score_value_columns(measured.columns)
     # an LLM judge's own cost (score_<name>_cost_usd): summed apart from the candidate's cost
     judge_cost_cols = [
-        c for c in measured.columns if c.startswith("score_") and c.endswith("_cost_usd")
+        c for n in score_names(measured.columns) if (c := score_column(n, "cost_usd")) in measured
     ]
     if measured.is_empty():
         return pl.DataFrame(schema={"target": pl.String, "calls": pl.UInt32})

@@ -12,6 +12,7 @@ import polars as pl
 from benchwork.analysis import Results
 from benchwork.charts._data import AnyChart, is_rate, measured, results_of, score_column
 from benchwork.errors import BenchworkError
+from benchwork.results import score_column as result_column
 
 __all__ = ["heatmap", "heatmap_data"]
 
@@ -22,7 +23,7 @@ def heatmap_data(
     """(cells ``case_id, target, score, n, output, explanation``, number of cases in all)."""
     frame = measured(results_of(data))
     name = score_column(frame, score)
-    expl = f"{name}_explanation"
+    expl = result_column(name[len("score_") :], "explanation")
     text = pl.col("output_text") if "output_text" in frame.columns else pl.lit(None, pl.String)
     why = pl.col(expl) if expl in frame.columns else pl.lit(None, pl.String)
     cells = (

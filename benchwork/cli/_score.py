@@ -80,14 +80,13 @@ def scorer_specs(args: argparse.Namespace) -> list[Any]:
 
 def _rescore(args: argparse.Namespace) -> int:
     from benchwork.cli._output import print_summary
+    from benchwork.results import score_value_columns
     from benchwork.runner import load_run
 
     run = load_run(args.run_id, args.home)
     new = run.rescore_sync(scorer_specs(args), cache_dir=args.cache_dir)
     if not args.json:
-        extras = ("_explanation", "_cost_usd", "_agreement")
-        cols = [c for c in new.results.columns if c.startswith("score_") and not c.endswith(extras)]
-        names = ", ".join(cols)
+        names = ", ".join(score_value_columns(new.results.columns))
         print(f"rescored run {new.id}: {len(new.records)} calls, no candidate calls made")
         print(f"score columns: {names}\n")
     print_summary(new, args.json)

@@ -12,9 +12,15 @@ from typing import Any
 
 import polars as pl
 
+from benchwork.results._scores import (
+    SCORE_FIELDS,
+    flatten_scores,
+    is_score_value_column,
+    score_column,
+)
+
 __all__ = [
     "RESULT_SCHEMA",
-    "SCORE_NUMBERS",
     "CallRecord",
     "clean_text",
     "parse_started_at",
@@ -164,22 +170,6 @@ _FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(CallRecord) if f.na
 _FIELD_SET: frozenset[str] = frozenset(f.name for f in fields(CallRecord))
 
 
-#: Numbers a scorer may report beside its value, as Float64 ``score_<name>_<field>`` columns
-#: (path inside the stored score dict): an LLM judge's own cost, a judge panel's agreement.
-SCORE_NUMBERS: dict[str, tuple[str, ...]] = {
-    "cost_usd": ("cost_usd",),
-    "agreement": ("meta", "agreement"),
-}
-
-
-def _score_number(value: Any, path: tuple[str, ...]) -> float | None:
-    for key in path:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
 def parse_started_at(value: Any) -> datetime | None:
     """A record's ``started_at`` as an aware UTC datetime (from ISO text, or as given)."""
     if value is None or value == "":
@@ -197,8 +187,8 @@ def parse_started_at(value: Any) -> datetime | None:
 def records_to_frame(records: list[CallRecord] | list[dict[str, Any]]) -> pl.DataFrame:
     """Build the results frame: RESULT_SCHEMA columns, then ``score_*`` columns in first-seen order.
 
-    Per scorer: ``score_<name>``, ``score_<name>_explanation``, and ``score_<name>_cost_usd`` /
-    ``score_<name>_agreement`` when some row reports them (see ``SCORE_NUMBERS``).
+    Per scorer: ``score_<name>`` and the ``score_<name>_<field>`` columns some row reports, by
+    the one codec in :mod:`benchwork.results._scores` (``flatten_scores``).
     """
     rows = [r.to_dict() if isinstance(r, CallRecord) else dict(r) for r in records]
     # the datetime itself where there is one (no round trip through text)
@@ -206,44 +196,31 @@ def records_to_frame(records: list[CallRecord] | list[dict[str, Any]]) -> pl.Dat
         parse_started_at(r.started_at if isinstance(r, CallRecord) else r.get("started_at"))
         for r in records
     ]
-    seen: dict[str, dict[str, None]] = {}
-    for row in rows:
-        for name, value in (row.get("scores") or {}).items():
-            fields_seen = seen.setdefault(name, {"value": None})
-            if isinstance(value, dict):
-                fields_seen.setdefault("explanation", None)
-                for extra, path in SCORE_NUMBERS.items():
-                    if _score_number(value, path) is not None:
-                        fields_seen.setdefault(extra, None)
-    score_cols: dict[str, tuple[str, str]] = {}  # column -> (scorer name, field)
-    for name, fields_seen in seen.items():
-        for f in ("value", "explanation", *SCORE_NUMBERS):
-            if f in fields_seen:
-                score_cols[f"score_{name}" if f == "value" else f"score_{name}_{f}"] = (name, f)
-    data: dict[str, list[Any]] = {c: [] for c in RESULT_SCHEMA}
+    flat = [flatten_scores(row.get("scores")) for row in rows]
+    # score columns in first-seen scorer order, each scorer's value then its fields
+    # (flatten_scores emits a scorer's value column first, then that scorer's fields)
+    seen: dict[str, set[str]] = {}
+    for cols in flat:
+        current: set[str] = set()
+        for c in cols:
+            if is_score_value_column(c):
+                current = seen.setdefault(c[len("score_") :], set())
+            current.add(c)
+    score_cols: dict[str, bool] = {}  # column -> holds text (an explanation)
+    for stem, cols in seen.items():
+        for part in (None, *SCORE_FIELDS):
+            c = score_column(stem, part)
+            if c in cols:
+                score_cols[c] = part == "explanation"
+    data: dict[str, list[Any]] = {c: [row.get(c) for row in rows] for c in RESULT_SCHEMA}
     for c in score_cols:
-        data[c] = []
-    for row in rows:
-        for c in RESULT_SCHEMA:
-            data[c].append(row.get(c))
-        scores = row.get("scores") or {}
-        for c, (name, f) in score_cols.items():
-            v = scores.get(name)
-            if f == "value":
-                data[c].append(v.get("value") if isinstance(v, dict) else v)
-            elif f == "explanation":
-                data[c].append(v.get("explanation") if isinstance(v, dict) else None)
-            else:
-                data[c].append(_score_number(v, SCORE_NUMBERS[f]))
+        data[c] = [cols.get(c) for cols in flat]
     data["started_at"] = starts
     frame = pl.DataFrame({c: data[c] for c in RESULT_SCHEMA}, schema=dict(RESULT_SCHEMA))
     if score_cols:
         extra = pl.DataFrame(
             {c: data[c] for c in score_cols},
-            schema={
-                c: (pl.String() if f == "explanation" else pl.Float64())
-                for c, (_, f) in score_cols.items()
-            },
+            schema={c: pl.String() if text else pl.Float64() for c, text in score_cols.items()},
         )
         frame = pl.concat([frame, extra], how="horizontal")
     return frame

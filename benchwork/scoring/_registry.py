@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, overload
 
 from benchwork.errors import BenchworkError
+from benchwork.results import check_score_name
 from benchwork.scoring._score import BaseScorer, Scorer, ScorerSpec
 
 __all__ = [
@@ -174,6 +175,7 @@ def resolve_scorers(specs: ScorerSpec | Sequence[ScorerSpec]) -> list[Scorer]:
     seen: set[str] = set()
     for spec in specs:  # type: ignore[union-attr]
         s = get_scorer(spec)
+        check_score_name(s.name)  # its columns must say which scorer and field they hold
         if s.name in seen:
             raise BenchworkError(
                 f"two scorers are named {s.name!r}; give one another name, "

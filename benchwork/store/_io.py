@@ -16,7 +16,7 @@ import polars as pl
 
 from benchwork._util.redact import Redactor
 from benchwork.errors import StoreError
-from benchwork.results import RESULT_SCHEMA, SCORE_NUMBERS, record_problem
+from benchwork.results import RESULT_SCHEMA, fold_scores, is_score_value_column, record_problem
 
 __all__ = [
     "JOURNAL_HASH_KEY",
@@ -255,7 +255,9 @@ def typed_frame(frame: pl.DataFrame) -> pl.DataFrame:
     for name, dtype in frame.schema.items():
         target = RESULT_SCHEMA.get(name)
         if target is None:
-            target = pl.String() if name.endswith("_explanation") else pl.Float64()
+            explanation = name.startswith("score_") and not is_score_value_column(name)
+            explanation = explanation and name.endswith("_explanation")
+            target = pl.String() if explanation else pl.Float64()
             if not name.startswith("score_"):
                 continue
         col = pl.col(name)
@@ -279,39 +281,13 @@ def typed_frame(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def rows_to_records(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    """Result rows back to journal records: ``score_*`` columns folded into ``scores``."""
+    """Result rows back to journal records: score columns folded by ``results.fold_scores``."""
     frame = typed_frame(frame)
-    score_cols = [c for c in frame.columns if c.startswith("score_")]
-    names = [c[len("score_") :] for c in score_cols if not c.endswith("_explanation")]
-    # score_<name>_cost_usd / _agreement belong to score <name> (see schema.SCORE_NUMBERS)
-    extras = {
-        f"{n}_{extra}": (n, extra)
-        for n in names
-        for extra in SCORE_NUMBERS
-        if f"{n}_{extra}" in names
-    }
-    names = [n for n in names if n not in extras]
     records = []
     for row in frame.iter_rows(named=True):
         rec: dict[str, Any] = {c: row.get(c) for c in RESULT_SCHEMA}
         if isinstance(rec.get("started_at"), datetime):
             rec["started_at"] = rec["started_at"].isoformat()
-        scores: dict[str, Any] = {}
-        for name in names:
-            value = row.get(f"score_{name}")
-            if f"score_{name}_explanation" in row:
-                expl = row.get(f"score_{name}_explanation")
-                if value is not None or expl is not None:
-                    scores[name] = {"value": value, "explanation": expl}
-            elif value is not None:
-                scores[name] = value
-        for col, (name, extra) in extras.items():
-            number = row.get(f"score_{col}")
-            if number is not None and isinstance(scores.get(name), dict):
-                if extra == "cost_usd":
-                    scores[name]["cost_usd"] = number
-                else:
-                    scores[name].setdefault("meta", {})[extra] = number
-        rec["scores"] = scores
+        rec["scores"] = fold_scores(row)
         records.append(rec)
     return records

@@ -186,3 +186,64 @@ def test_results_frame_round_trips_to_records(recs: list[CallRecord]) -> None:
     assert [CallRecord.from_dict(r.to_dict()).started_at for r in recs] == [
         r.started_at for r in recs
     ]
+
+
+# -- scores: one form (the record's dict), one codec to and from the wide columns ------------------
+_names = st.text(string.ascii_lowercase + "_", min_size=1, max_size=12).filter(
+    lambda n: not n.endswith(("_explanation", "_cost_usd", "_agreement"))
+)
+_value = st.none() | st.floats(-10, 10, allow_nan=False)
+_dict_score = st.fixed_dictionaries(
+    {"value": _value, "explanation": st.none() | st.text(max_size=20)},
+    optional={
+        "cost_usd": st.floats(0, 1, allow_nan=False),
+        "meta": st.fixed_dictionaries({"agreement": st.floats(0, 1, allow_nan=False)}),
+    },
+)
+_scores = st.dictionaries(_names, _value | _dict_score, max_size=4)
+
+
+def _canonical(rows: list[dict], explaining: set[str]) -> list[dict]:
+    """What the wide view can say: a scorer that explains itself anywhere is a dict everywhere."""
+    out = []
+    for scores in rows:
+        row = {}
+        for name, s in scores.items():
+            if isinstance(s, dict):
+                keep = {"value": s["value"], "explanation": s["explanation"]}
+                keep |= {k: s[k] for k in ("cost_usd", "meta") if k in s}
+                if s["value"] is None and s["explanation"] is None and len(keep) == 2:
+                    continue  # nothing to say: no row at all
+                row[name] = keep
+            elif s is None:
+                continue
+            elif name in explaining:
+                row[name] = {"value": s, "explanation": None}
+            else:
+                row[name] = s
+        out.append(row)
+    return out
+
+
+@SETTINGS
+@given(st.lists(_scores, min_size=1, max_size=5))
+def test_scores_fold_back_exactly_from_the_wide_frame(rows: list[dict]) -> None:
+    from benchwork.results import score_names, score_value_columns
+
+    recs = [CallRecord(run_id="r", case_id=f"c{i}", target="t", model="m", scores=s) for i, s in enumerate(rows)]
+    frame = records_to_frame(recs)
+    explaining = {n for s in rows for n, v in s.items() if isinstance(v, dict)}
+    assert [r["scores"] for r in rows_to_records(frame)] == _canonical(rows, explaining)
+    # the column rule lives in one place: every scorer seen has exactly one value column
+    seen = list(dict.fromkeys(n for s in rows for n in s))
+    assert score_names(frame.columns) == seen
+    assert score_value_columns(frame.columns) == [f"score_{n}" for n in seen]
+
+
+@pytest.mark.parametrize("bad", ["judge_explanation", "x_agreement", "price_cost_usd", ""])
+def test_a_scorer_name_that_would_clash_with_a_score_field_is_refused(bad: str) -> None:
+    from benchwork.errors import BenchworkError
+    from benchwork.scoring import resolve_scorers
+
+    with pytest.raises(BenchworkError, match="rename the scorer|non-empty"):
+        resolve_scorers([{"type": "exact", "name": bad}])
