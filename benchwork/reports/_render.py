@@ -69,16 +69,29 @@ def report(
     return target
 
 
-def export_html(notebook: str | Path) -> Path:
-    """``<notebook>.html``: outputs only (no code, no prompts), self-contained (no CDN)."""
+def export_html(notebook: str | Path, *, code: bool = False) -> Path:
+    """``<notebook>.html``: outputs only (no code, no prompts), self-contained (no CDN).
+
+    Each benchwork widget shows its last saved state as static HTML (a widget manager would
+    need scripts from a CDN); *code* keeps the cells' source, for a notebook rather than a report.
+    """
     import nbformat
     from nbconvert import HTMLExporter
 
+    from benchwork.widgets import WIDGET_VIEW_MIME, replace_widget_views
+
     notebook = Path(notebook)
     exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+        exclude_input=not code, exclude_input_prompt=not code, exclude_output_prompt=True
     )
-    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
+    nb = nbformat.read(notebook, as_version=4)
+    replace_widget_views(nb)
+    views = (
+        o for c in nb.cells for o in c.get("outputs", []) if WIDGET_VIEW_MIME in o.get("data", {})
+    )
+    if next(views, None) is None:  # nothing left for a widget manager: do not load one
+        nb.metadata.pop("widgets", None)
+    body, _ = exporter.from_notebook_node(nb)
     # nbconvert's page loads require.js and MathJax from CDNs; a report needs neither (charts
     # are inline SVG, text is Markdown), and a self-contained file must not reach out
     body = _CDN_SCRIPT.sub("", body)

@@ -15,23 +15,33 @@ if TYPE_CHECKING:
     from benchwork.widgets._explorer import Explorer
     from benchwork.widgets._launcher import Launcher
     from benchwork.widgets._progress import RunProgress
-    from benchwork.widgets._static import static_html
+    from benchwork.widgets._static import (
+        WIDGET_STATE_MIME,
+        WIDGET_VIEW_MIME,
+        replace_widget_views,
+        static_html,
+    )
     from benchwork.widgets._suite_builder import SuiteBuilder
     from benchwork.widgets._tuning import TuningView
 
 # public name -> private module that defines it
 _EXPORTS: dict[str, str] = {
+    "WIDGET_STATE_MIME": "_static",
+    "WIDGET_VIEW_MIME": "_static",
     "asset_path": "_assets",
     "Dashboard": "_dashboard",
     "Explorer": "_explorer",
     "Launcher": "_launcher",
     "RunProgress": "_progress",
+    "replace_widget_views": "_static",
     "static_html": "_static",
     "SuiteBuilder": "_suite_builder",
     "TuningView": "_tuning",
 }
 
 __all__ = [
+    "WIDGET_STATE_MIME",
+    "WIDGET_VIEW_MIME",
     "Dashboard",
     "Explorer",
     "Launcher",
@@ -39,6 +49,7 @@ __all__ = [
     "SuiteBuilder",
     "TuningView",
     "asset_path",
+    "replace_widget_views",
     "static_html",
 ]
 

@@ -20,6 +20,7 @@ import traitlets
 
 from benchwork.runner import Event, RunHandle
 from benchwork.widgets._assets import asset_path, asset_text
+from benchwork.widgets._kernel import in_current_cell
 
 __all__ = ["RunProgress", "asset_path"]
 
@@ -110,6 +111,9 @@ class RunProgress(anywidget.AnyWidget):
                 pass
 
     def _push(self, status: str | None = None) -> None:
+        in_current_cell(self._push_now, status)
+
+    def _push_now(self, status: str | None) -> None:
         handle = self._handle
         if self._pending is not None:
             self._pending.cancel()

@@ -18,8 +18,9 @@ ROOT = Path(__file__).resolve().parents[2] / "benchwork"
 LAYERS = [
     "__main__",
     "cli",
-    "widgets",
+    # reports export a notebook's widgets as their static state (widgets.replace_widget_views)
     "reports",
+    "widgets",
     "tuning",
     "charts",
     "sim",
