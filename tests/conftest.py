@@ -102,7 +102,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded 2-core machine starts it slowly
         while True:
             try:
                 with urllib.request.urlopen(f"{url}/api/status", timeout=2):

@@ -40,7 +40,8 @@ from benchwork.scoring import _registry as scoring_base
 
 BIG = "lorem ipsum dolor sit amet " * 200_000  # ≈ 5.4 MB
 ODD = "\udcff\x00 é\u200b 🙂"
-FAST = 2.0  # seconds for a 5 MB output; typically < 0.2 s, generous for shared machines
+FAST = 5.0  # CPU seconds for a 5 MB output (typically < 0.2 s): catches a quadratic blow-up
+# (minutes), not speed; CPU time, not wall time, so a loaded machine does not fail it
 
 
 @dataclass
@@ -126,12 +127,12 @@ def test_exact_edge_cases() -> None:
     }
     with pytest.raises(BenchworkError, match="expected must be a string"):
         run(Exact(), "x", {"a": 1})
-    t = time.perf_counter()
+    t = time.process_time()
     assert run(Exact(), BIG, "lorem").value == 0.0
     assert run(Exact(), " Paris" + " \n" * 2_500_000, "paris").value == 1.0  # long but equal
     assert run(Exact(ignore_punctuation=True), "Paris" + "!" * 5_000_000, "paris").value == 1.0
     assert run(Exact(strip=False), "Paris" + " " * 5_000_000, "Paris").value == 0.0
-    assert time.perf_counter() - t < FAST
+    assert time.process_time() - t < FAST
 
 
 # ---------------------------------------------------------------- contains / not_contains / starts_with
@@ -153,11 +154,11 @@ def test_contains_and_not_contains() -> None:
     assert (s.value, s.label, s.explanation) == (0.0, "fail", "contains 'cannot'")
     assert run(NotContains(), "Sure, here it is", ["cannot", "sorry"]).value == 1.0
     assert run(NotContains(), None, "x").value == 1.0
-    t = time.perf_counter()
+    t = time.process_time()
     assert run(Contains(), BIG + "needle", "NEEDLE").value == 1.0
     assert run(NotContains(), BIG, "needle").value == 1.0
     assert run(Contains(), BIG, "AMET\tlorem").value == 1.0
-    assert time.perf_counter() - t < FAST
+    assert time.process_time() - t < FAST
     with pytest.raises(BenchworkError, match="mode"):
         Contains(mode="most")
 
@@ -192,9 +193,9 @@ def test_regex() -> None:
     assert run(Regex(r"x"), None).value == 0.0
     assert run(Regex(r"\x00"), ODD).value == 1.0
     assert run(Regex(), "42", 42).value == 1.0
-    t = time.perf_counter()
+    t = time.process_time()
     assert run(Regex(r"needle\s+\d+"), BIG + "needle 7").value == 1.0
-    assert time.perf_counter() - t < FAST
+    assert time.process_time() - t < FAST
 
 
 def test_regex_bad_pattern_fails_at_construction() -> None:
@@ -228,10 +229,10 @@ def test_json_valid() -> None:
     assert run(JsonValid(), ODD).value == 0.0
     assert run(JsonValid(), "[" * 100_000).value == 0.0  # deep nesting does not crash
     big = json.dumps({"items": ["x" * 100] * 50_000})
-    t = time.perf_counter()
+    t = time.process_time()
     assert run(JsonValid(), big).value == 1.0
     assert run(JsonValid(), BIG).value == 0.0
-    assert time.perf_counter() - t < FAST
+    assert time.process_time() - t < FAST
 
 
 SCHEMA = {
@@ -270,10 +271,10 @@ def test_json_schema() -> None:
         JsonSchema({"type": "nonsense"})
     with pytest.raises(BenchworkError, match="schema must be a dict"):
         JsonSchema("x")  # type: ignore[arg-type]
-    t = time.perf_counter()
+    t = time.process_time()
     s = run(JsonSchema({"type": "object"}), json.dumps(["x" * 5_000_000]))
     assert s.value == 0.0 and len(s.explanation) < 300
-    assert time.perf_counter() - t < FAST
+    assert time.process_time() - t < FAST
 
 
 # ---------------------------------------------------------------- numeric
@@ -342,10 +343,10 @@ def test_numeric() -> None:
         Numeric(pick="middle")
     with pytest.raises(BenchworkError, match="tolerance"):
         Numeric(tolerance=-1)
-    t = time.perf_counter()
+    t = time.process_time()
     assert run(Numeric(), BIG + " 17", 17).value == 1.0
     assert run(Numeric(pick="first"), BIG, 1).value == 0.0
-    assert time.perf_counter() - t < FAST
+    assert time.process_time() - t < FAST
 
 
 # ---------------------------------------------------------------- fuzzy
@@ -371,10 +372,10 @@ def test_fuzzy() -> None:
     assert 0 < run(Fuzzy(), ODD, "é").value < 1
     with pytest.raises(BenchworkError, match=r"0\.\.1"):
         Fuzzy(threshold=80)
-    t = time.perf_counter()
+    t = time.process_time()
     s = run(Fuzzy(), BIG, BIG)
     assert s.value == 1.0 and "(compared the first 10000 chars)" in s.explanation
-    assert time.perf_counter() - t < FAST
+    assert time.process_time() - t < FAST
 
 
 # ---------------------------------------------------------------- semantic
@@ -523,9 +524,9 @@ def test_tool_args() -> None:
     with pytest.raises(BenchworkError, match="expected_tool_calls"):
         tools_score(ToolArgs(), good, expected="nope")
     big = tc(("get_weather", {"city": "x" * 5_000_000, "days": 3}))
-    t = time.perf_counter()
+    t = time.process_time()
     assert tools_score(ToolArgs(mode="fuzzy"), big, EXPECTED_CALLS[:1]).value == 0.5
-    assert time.perf_counter() - t < FAST
+    assert time.process_time() - t < FAST
 
 
 def test_failed_call_not_scored() -> None:
@@ -656,9 +657,9 @@ async def test_score_records_mapping_and_odd_outputs() -> None:
     records = [rec(ODD, "a"), rec(BIG, "a"), rec(None, "a")]
     specs = ["exact", "contains", "regex", "starts_with", "json_valid", "numeric", "fuzzy",
              "not_contains", "tool_selection"]  # fmt: skip
-    t = time.perf_counter()
+    t = time.process_time()
     await score_records(cases, records, specs)
-    assert time.perf_counter() - t < 2
+    assert time.process_time() - t < FAST
     for r in records:
         assert set(r.scores) == set(specs)
         assert all(s["label"] != "error" for s in r.scores.values()), r.scores
@@ -682,10 +683,8 @@ async def test_async_scorers_bounded_concurrency() -> None:
 
     cases = [Case(str(i), expected="x") for i in range(40)]
     records = [rec("bad" if i == 3 else "ok", str(i)) for i in range(40)]
-    t = time.perf_counter()
     await score_records(cases, records, [slow], concurrency=5)
-    assert peak == 5
-    assert time.perf_counter() - t < 0.5  # concurrent, not 40 × 10 ms
+    assert peak == 5  # five at once, never more (a wall-clock bound fails on a loaded machine)
     assert records[0].scores["slow"]["value"] == 0.25
     assert records[3].scores["slow"] == {
         "value": None,
