@@ -113,6 +113,43 @@ def test_discover_pick_flag_and_start_round_trip(lab, tmp_path: Path) -> None:
         )
         expect(message).to_have_class(re.compile("benchwork-launcher-error"))
 
+        # litellm's known models: search and provider filter, computed in the kernel
+        widget.locator(".benchwork-launcher-known-section > summary").click()
+        widget.locator(".benchwork-launcher-known-provider").select_option(
+            "anthropic", timeout=60_000
+        )
+        widget.locator(".benchwork-launcher-search").fill("HAIKU")
+        known = widget.locator(".benchwork-launcher-known-model")
+        expect(widget.locator(".benchwork-launcher-known-count")).to_have_text(
+            re.compile(r"^\d+ matches$"), timeout=30_000
+        )
+        expect(known.first).to_contain_text("anthropic", timeout=30_000)
+        # the search is sent 250 ms after typing: wait until only its matches are listed
+        expect(known.filter(has_not_text=re.compile("haiku", re.I))).to_have_count(
+            0, timeout=30_000
+        )
+        expect(known.filter(has_not_text="anthropic")).to_have_count(0)
+        names = [n.lower() for n in known.evaluate_all("rows => rows.map(r => r.dataset.model)")]
+        assert names and all("haiku" in n for n in names), names
+        expect(widget.locator(".benchwork-launcher-known-count")).to_have_text(
+            f"{len(names)} matches"
+        )
+        # add one; a seed is fine for openai but not for anthropic: flagged next to it only
+        known.first.locator(".benchwork-launcher-add").click()
+        claude = widget.locator(f'.benchwork-launcher-target[data-name="{names[0]}"]')
+        expect(claude.locator(".benchwork-launcher-target-model")).to_have_text(
+            f"anthropic/{names[0]}", timeout=30_000
+        )
+        seed = claude.locator('.benchwork-launcher-param[data-param="seed"]')
+        seed.fill("7")
+        seed.press("Enter")
+        expect(widget.locator(".benchwork-launcher-flag:visible")).to_have_text(
+            ["'top_k' is not supported by openai", "'seed' is not supported by anthropic"],
+            timeout=30_000,
+        )
+        claude.locator(".benchwork-launcher-remove").click()
+        expect(widget.locator(".benchwork-launcher-target")).to_have_count(1, timeout=30_000)
+
         # fix it, start for real: the run happens in the kernel and finishes
         other.fill("")
         other.press("Enter")
