@@ -32,6 +32,7 @@ import traitlets
 
 from benchwork.runner import Event, RunHandle
 from benchwork.widgets._assets import asset_text
+from benchwork.widgets._kernel import in_current_cell
 
 __all__ = ["Dashboard", "RunningMedian", "eta_s", "sparkline_svg"]
 
@@ -370,7 +371,8 @@ class Dashboard(anywidget.AnyWidget):
             self._pending = None
         self._last_push = time.monotonic()
         self.pushes += 1
-        self.runs = [w.state() for w in self._watches.values()]
+        # sent as part of the cell executing now, so an executed notebook keeps the last state
+        in_current_cell(setattr, self, "runs", [w.state() for w in self._watches.values()])
 
     # -- display -----------------------------------------------------------------------------
     def __repr__(self) -> str:

@@ -26,12 +26,14 @@ SETUP = sim_setup_code(
     models='[SimModel("m1", ttft_s=0.02, itl_s=0.005, tokens=3, seed=1), '
     'SimModel("m2", ttft_s=0.04, itl_s=0.005, tokens=3, accuracy=0.5, seed=2)]',
     concurrency=2,
-    extra="from benchwork.widgets import RunProgress",
+    extra="from benchwork.widgets import Dashboard, RunProgress",
 )
 CELLS = [
     SETUP,
     'h = bw.start(suite, targets("m1", "m2"), cache="off", progress=False)\nRunProgress(h)',
     "r = await h\nprint(r.status, r.results.height)",
+    'h2 = bw.start(suite, targets("m1"), cache="off", progress=False)\nDashboard(h2)',
+    "r2 = await h2\nprint(r2.status, r2.results.height)",
 ]
 
 
@@ -54,10 +56,14 @@ def _states(nb: nbformat.NotebookNode) -> dict:
 
 def test_the_saved_widget_state_is_the_last_state(executed: Path) -> None:
     nb = nbformat.read(executed, as_version=4)
-    ours = [s["state"] for s in _states(nb).values() if s["state"].get("_bw_widget")]
-    assert len(ours) == 1
-    # the run finished while the *next* cell was executing: its updates were recorded anyway
-    assert (ours[0]["status"], ours[0]["done"], ours[0]["total"]) == ("finished", 12, 12)
+    ours = {s["state"]["_bw_widget"]: s["state"] for s in _states(nb).values()
+            if s["state"].get("_bw_widget")}  # fmt: skip
+    assert sorted(ours) == ["Dashboard", "RunProgress"]
+    # the runs finished while the *next* cell was executing: their updates were recorded anyway
+    progress = ours["RunProgress"]
+    assert (progress["status"], progress["done"], progress["total"]) == ("finished", 12, 12)
+    (dash,) = ours["Dashboard"]["runs"]
+    assert (dash["status"], dash["done"], dash["total"]) == ("finished", 6, 6)
     assert "finished 12" in "".join(o.get("text", "") for o in nb.cells[2].outputs)
 
 
@@ -66,8 +72,9 @@ def test_replace_widget_views_swaps_only_our_views(executed: Path) -> None:
     views = [
         o for c in nb.cells for o in c.get("outputs", []) if WIDGET_VIEW_MIME in o.get("data", {})
     ]
-    assert len(views) == 1
-    assert replace_widget_views(nb) == 1
+    assert len(views) == 2
+    assert replace_widget_views(nb) == 2
+    assert 'data-widget="Dashboard"' in nb.cells[3].outputs[0]["data"]["text/html"]
     html = nb.cells[1].outputs[0]["data"]["text/html"]
     assert 'data-widget="RunProgress"' in html and "12/12 calls (100%)" in html
     assert "<script" not in html
@@ -104,6 +111,10 @@ def test_exported_html_shows_the_widget_offline_in_chromium(executed: Path) -> N
             sync_api.expect(widget.locator(".benchwork-status")).to_have_text("finished")
             sync_api.expect(widget.locator(".benchwork-counts")).to_contain_text("12/12 calls")
             sync_api.expect(widget.locator("tr", has_text="m2")).to_have_count(1)
+            dash = page.locator('.benchwork-static[data-widget="Dashboard"]')
+            sync_api.expect(dash).to_be_visible()
+            sync_api.expect(dash).to_contain_text("finished")
+            sync_api.expect(dash.locator("svg.benchwork-spark").first).to_be_attached()
         finally:
             browser.close()
     assert refused == [], refused
