@@ -160,7 +160,7 @@ class SuiteBuilder(anywidget.AnyWidget):
     @property
     def pending(self) -> list[Case]:
         """The cases waiting for review, as edited so far (SuiteError if one is invalid)."""
-        return [state_to_case(c, n) for n, c in enumerate(self.pending_cases, 1)]
+        return [state_to_case(c) for c in self.pending_cases]
 
     def review(self, cases: Iterable[Case]) -> SuiteBuilder:
         """Queue *cases* (e.g. synthetic variations) for Accept / Edit / Reject; returns self."""
@@ -239,11 +239,11 @@ class SuiteBuilder(anywidget.AnyWidget):
 
     def _refresh_pending(self, _change: Any = None) -> None:
         problems = []
-        for n, case in enumerate(self.pending_cases, 1):
+        for i, case in enumerate(self.pending_cases):
             try:
-                state_to_case(case, n)
+                state_to_case(case)
             except SuiteError as e:
-                problems.append(problem(e, n - 1))
+                problems.append(problem(e, i))
         self.pending_errors = problems
 
     @classmethod

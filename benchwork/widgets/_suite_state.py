@@ -121,7 +121,7 @@ def _provenance(metadata: dict[str, Any]) -> str:
     return "" if info is None else str(info)
 
 
-def _case_data(state: State, n: int) -> dict[str, Any]:
+def _case_data(state: State) -> dict[str, Any]:
     """The mapping a suite file would hold for the case *state* (the loader builds it)."""
     case_id = state.get("id")
     cid = case_id if isinstance(case_id, str) and case_id else None
@@ -158,14 +158,17 @@ def _case_data(state: State, n: int) -> dict[str, Any]:
     return data
 
 
-def state_to_case(state: State, n: int = 1) -> Case:
-    """The Case of one case *state* (*n* is its 1-based position, for messages)."""
-    return _make_case(_case_data(state, n))
+def state_to_case(state: State) -> Case:
+    """The Case of one case *state* (its SuiteError names the field at fault)."""
+    return _make_case(_case_data(state))
 
 
 def _make_case(data: dict[str, Any]) -> Case:
     """``Case`` checks its own fields (as the loader does for each case of a file)."""
-    return Case(**{k: v for k, v in data.items() if v is not None})
+    if not isinstance(data.get("input"), str | list):
+        raise SuiteError("'input' is missing", case_id=data.get("id") or None, field="input")
+    fields = {k: v for k, v in data.items() if v is not None}
+    return Case(**{"id": "", **fields})
 
 
 def suite_to_state(suite: Suite) -> tuple[State, list[State]]:
@@ -204,7 +207,7 @@ def _settings_data(settings: State) -> dict[str, Any]:
 
 def state_to_suite(settings: State, cases: list[State]) -> Suite:
     """The Suite the state describes, built by the suite loader (its SuiteError if invalid)."""
-    data = {**_settings_data(settings), "cases": [_case_data(c, n) for n, c in enumerate(cases, 1)]}
+    data = {**_settings_data(settings), "cases": [_case_data(c) for c in cases]}
     return Suite.from_dict(data)
 
 
@@ -235,7 +238,7 @@ def validate(settings: State, cases: list[State]) -> list[State]:
     good: list[dict[str, Any]] = []
     for n, case in enumerate(cases, 1):
         try:
-            data = _case_data(case, n)
+            data = _case_data(case)
             _make_case(data)
             good.append(data)
         except SuiteError as e:
@@ -291,7 +294,7 @@ def preview_case(settings: State, case: State) -> State:
     """The chat messages *case* sends with the suite's system prompt and template, or the error."""
     try:
         top = _settings_data(settings)
-        suite = Suite.from_dict({**top, "scorers": [], "cases": [_case_data(case, 1)]})
+        suite = Suite.from_dict({**top, "scorers": [], "cases": [_case_data(case)]})
     except SuiteError as e:
         return {"case_id": case.get("id"), "error": e.reason, "field": e.field or ""}
     return {"case_id": suite.cases[0].id, "messages": suite.messages(suite.cases[0])}

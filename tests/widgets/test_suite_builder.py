@@ -263,6 +263,9 @@ def test_chat_state_keeps_extra_fields_and_missing_content() -> None:
         "name": "u",
     }
     assert state_to_case(state).input == messages
+    assert validate({"name": "s"}, [{"id": "x"}]) == [  # a state with no input at all
+        {"index": 0, "field": "input", "message": "'input' is missing"}
+    ]
     state["messages"][2]["extra"] = "[1]"
     with pytest.raises(SuiteError, match="message #3: the extra fields must be a JSON mapping"):
         state_to_case(state)
