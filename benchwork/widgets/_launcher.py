@@ -99,8 +99,17 @@ class Launcher(anywidget.AnyWidget):
         **run_options: Any,
     ) -> None:
         super().__init__()
-        from benchwork.runner import coerce_suite
+        import inspect
 
+        from benchwork.runner import coerce_suite, start
+
+        allowed = set(inspect.signature(start).parameters) - {"suite", "targets"}
+        unknown = sorted(set(run_options) - allowed)
+        if unknown:
+            raise BenchworkError(
+                f"Launcher: unknown run option(s) {', '.join(map(repr, unknown))}; "
+                f"benchwork.runner.start takes {', '.join(sorted(allowed))}"
+            )
         self.suite = coerce_suite(suite) if suite is not None else None
         self.on_start = on_start
         self.run_options = dict(run_options)

@@ -250,6 +250,8 @@ def test_launch_outside_an_event_loop_and_without_targets_says_why(sim) -> None:
     launcher.add_discovered("priced")
     with pytest.raises(BenchworkError, match="running event loop"):
         launcher.launch()
+    with pytest.raises(BenchworkError, match=r"unknown run option.*'repeat'.*repeats"):
+        Launcher(_suite(), repeat=2)
     with pytest.raises(BenchworkError, match="no suite"):
         Launcher(targets=launcher.targets).launch()
     with pytest.raises(BenchworkError, match=r"no discovered model 'nope'.*priced"):

@@ -3,8 +3,9 @@
 Click Discover -> the sim server's models appear (Python -> DOM); add one, set a parameter its
 provider does not accept -> the flag shows next to it and the kernel's ``launcher.issues`` and
 ``launcher.targets`` hold the choice (browser -> Python, read from a later cell's output);
-Start is refused with the reason; once fixed, Start runs in the kernel and a later cell prints
-the handle's status and row count.
+Start is refused with the reason; litellm's known models filter by search box and provider,
+and a seed on an anthropic one is flagged next to it; once fixed, Start runs in the kernel
+and a later cell prints the handle's status and row count.
 """
 
 from __future__ import annotations
