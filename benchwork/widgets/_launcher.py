@@ -28,6 +28,7 @@ import traitlets
 
 from benchwork.errors import BenchworkError
 from benchwork.widgets._assets import asset_text
+from benchwork.widgets._kernel import in_current_cell
 from benchwork.widgets._launcher_params import (
     OWN_FIELDS,
     STANDARD_PARAMS,
@@ -391,11 +392,16 @@ class Launcher(anywidget.AnyWidget):
             self._update_run(handle)
 
     def _update_run(self, handle: Any, *, final: bool = False) -> None:
+        # sent as part of the cell executing now, so papermill/nbclient keep the final state
+        in_current_cell(self._push_run, handle, final)
+
+    def _push_run(self, handle: Any, final: bool) -> None:
         self._last_push[handle.run_id] = time.monotonic()
         row = self._run_row(handle)
-        self.runs = [row if r["run_id"] == handle.run_id else r for r in self.runs]
-        if final:
-            self._say(f"run {handle.run_id} {row['status']}: {row['rows']} row(s)")
+        with self.hold_sync():
+            self.runs = [row if r["run_id"] == handle.run_id else r for r in self.runs]
+            if final:
+                self._say(f"run {handle.run_id} {row['status']}: {row['rows']} row(s)")
 
     # -- messages from the browser ---------------------------------------------------------
     def _on_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:

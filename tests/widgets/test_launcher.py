@@ -353,3 +353,47 @@ def test_standard_parameter_checks_match_their_ranges(value: object) -> None:
         problem = value_problem(key, value)
         assert (problem is None) == ok, (key, value, problem)
         assert problem is None or problem.startswith(f"{key} must be")
+
+
+def test_an_executed_notebook_keeps_the_launchers_last_state(tmp_path: Path) -> None:
+    """papermill runs a notebook that launches from a cell and awaits in the next one: the saved
+    widget state has the finished run (sent as part of the later cell) and its static HTML
+    shows the targets, parameters and estimate."""
+    papermill = pytest.importorskip("papermill")
+    import nbformat
+    from support import sim_setup_code, write_notebook
+
+    from benchwork.widgets import WIDGET_STATE_MIME
+
+    setup = sim_setup_code(
+        suite='bw.Suite.from_records([{"id": f"c{i}", "input": f"Say {i}.", "expected": f"n{i}"}'
+        ' for i in range(5)], name="papermill-launch")',
+        models='[SimModel("pm", ttft_s=0.02, itl_s=0.01, tokens=3, input_per_mtok=1.0, '
+        "output_per_mtok=3.0)]",
+        concurrency=1,
+        extra="from benchwork.widgets import Launcher",
+    )
+    cells = [
+        setup,
+        'launcher = Launcher(suite, api_base=sim.base_url, cache="off")\n'
+        'launcher.discover()\nlauncher.add_discovered("pm")\n'
+        'launcher.set_param("pm", "max_tokens", 8)\nlauncher.launch()\nlauncher',
+        'run = await launcher.handle\nprint("done", run.status, run.results.height)',
+    ]
+    src, out = tmp_path / "l.ipynb", tmp_path / "l-out.ipynb"
+    write_notebook(src, cells)
+    papermill.execute_notebook(
+        str(src), str(out), kernel_name="python3", progress_bar=False, cwd=str(tmp_path)
+    )
+    nb = nbformat.read(out, as_version=4)
+    assert "done finished 5" in "".join(o.get("text", "") for o in nb.cells[2].outputs)
+    states = nb.metadata["widgets"][WIDGET_STATE_MIME]["state"].values()
+    (state,) = [s["state"] for s in states if s["state"].get("_bw_widget") == "Launcher"]
+    (run,) = state["runs"]
+    assert (run["status"], run["done"], run["total"], run["rows"]) == ("finished", 5, 5, 5)
+    (est,) = state["estimate_rows"]
+    assert est["output_tokens"] == 5 * 8 and est["output_is_bound"]
+    page = static_html(state)
+    assert page is not None
+    assert "<code>openai/pm</code>" in page and "max_tokens=8" in page
+    assert f"${est['cost_usd']:,.4f}" in page and "finished, 5 rows" in page
