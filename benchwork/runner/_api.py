@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 
 from benchwork._util.sync import run_blocking
+from benchwork._util.views import handle_view
 from benchwork.cache import CacheMode, CallCache
 from benchwork.client import RetryPolicy
 from benchwork.errors import BenchworkError, StoreError
@@ -126,8 +127,20 @@ class RunHandle:
         return self._session.bus.subscribe(fn)
 
     def cancel(self) -> None:
-        """Stop in-flight calls; every finished row stays in the journal and in ``results``."""
-        self.task.cancel()
+        """Stop in-flight calls; every finished row stays in the journal and in ``results``.
+
+        Safe from any thread (a widget's click may arrive on another loop's thread): the
+        cancel is handed to the run's own loop.
+        """
+        loop = self.task.get_loop()
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if here is loop or loop.is_closed():
+            self.task.cancel()
+        else:
+            loop.call_soon_threadsafe(self.task.cancel)
 
     def done(self) -> bool:
         return self.task.done()
@@ -143,6 +156,14 @@ class RunHandle:
 
     def __await__(self) -> Generator[Any, None, Run]:
         return self.wait().__await__()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """In a notebook, the run's one live widget (``benchwork.widgets.Dashboard.of``, once
+        ``benchwork.widgets`` is imported): displaying the handle again re-attaches to it."""
+        view = handle_view()
+        widget = view(self) if view is not None else None
+        show = getattr(widget, "_repr_mimebundle_", None)
+        return show(**kwargs) if show is not None else None
 
     def __repr__(self) -> str:
         return f"RunHandle({self.run_id!r}, {self.status}, {self.progress})"

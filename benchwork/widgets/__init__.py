@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from benchwork._util.views import set_handle_view
+
 if TYPE_CHECKING:
     from benchwork.widgets._assets import asset_path
     from benchwork.widgets._dashboard import Dashboard
@@ -52,6 +54,14 @@ __all__ = [
     "replace_widget_views",
     "static_html",
 ]
+
+
+def _dashboard_of(handle: Any) -> Any:
+    return __getattr__("Dashboard").of(handle)
+
+
+# a RunHandle displayed in a cell shows its run's one Dashboard (re-attaching after a reload)
+set_handle_view(_dashboard_of)
 
 
 def __getattr__(name: str) -> Any:

@@ -32,7 +32,7 @@ def _hook() -> None:
         return
     _hooked = True
     try:
-        from IPython import get_ipython
+        from IPython.core.getipython import get_ipython
 
         shell = get_ipython()
     except ImportError:  # pragma: no cover - IPython comes with ipykernel

@@ -230,7 +230,10 @@ def _canonical(rows: list[dict], explaining: set[str]) -> list[dict]:
 def test_scores_fold_back_exactly_from_the_wide_frame(rows: list[dict]) -> None:
     from benchwork.results import score_names, score_value_columns
 
-    recs = [CallRecord(run_id="r", case_id=f"c{i}", target="t", model="m", scores=s) for i, s in enumerate(rows)]
+    recs = [
+        CallRecord(run_id="r", case_id=f"c{i}", target="t", model="m", scores=s)
+        for i, s in enumerate(rows)
+    ]
     frame = records_to_frame(recs)
     explaining = {n for s in rows for n, v in s.items() if isinstance(v, dict)}
     assert [r["scores"] for r in rows_to_records(frame)] == _canonical(rows, explaining)
@@ -245,5 +248,5 @@ def test_a_scorer_name_that_would_clash_with_a_score_field_is_refused(bad: str) 
     from benchwork.errors import BenchworkError
     from benchwork.scoring import resolve_scorers
 
-    with pytest.raises(BenchworkError, match="rename the scorer|non-empty"):
+    with pytest.raises(BenchworkError, match=r"rename the scorer|non-empty"):
         resolve_scorers([{"type": "exact", "name": bad}])
