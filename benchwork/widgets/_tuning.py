@@ -14,25 +14,33 @@ candidate selects it (``view.selected`` in Python); "Use this prompt" sets
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import html
+import inspect
 import math
 import re
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
 
 import anywidget
 import traitlets
 
 from benchwork.errors import BenchworkError
 from benchwork.widgets._assets import asset_text
+from benchwork.widgets._kernel import in_current_cell
 
 if TYPE_CHECKING:
     import polars as pl
 
+    from benchwork.suite import Suite
+    from benchwork.target import Target
     from benchwork.tuning import TuneResult
 
 __all__ = [
+    "KNOBS",
     "REQUIRED_COLUMNS",
+    "TuneOptions",
     "TuningView",
     "confirmation_text",
     "diff_html",
@@ -58,6 +66,34 @@ CONFIRMATION_KEYS = (
     "p_holm",
     "verdict",
 )
+
+#: the options the widget edits (``tune_options``); the rest stay as given to ``tuner``
+KNOBS = ("mode", "k", "population", "generations", "budget_calls")
+#: options that ``tune_prompt`` accepts in evolve mode only
+EVOLVE_ONLY = ("population", "generations", "patience", "budget_calls", "budget_usd")
+#: the knobs' values when none is given (``tune_prompt``'s own defaults)
+KNOB_DEFAULTS: dict[str, Any] = {
+    "mode": "quick", "k": 4, "population": 4, "generations": 5, "budget_calls": None,
+}  # fmt: skip
+
+
+class TuneOptions(TypedDict, total=False):
+    """``tune_prompt``'s options that ``TuningView.tuner`` passes on (see its docstring)."""
+
+    mode: Literal["quick", "evolve"]
+    k: int
+    population: int | None
+    generations: int | None
+    budget_calls: int | None
+    budget_usd: float | None
+    patience: int | None
+    show_failures: int
+    dev: float | list[str]
+    seed: int
+    alpha: float
+    cache_dir: str | Path | None
+    home: str | Path | None
+
 
 _TOKENS = re.compile(r"\s+|\S+")
 
@@ -274,6 +310,15 @@ class TuningView(anywidget.AnyWidget):
     #: the candidate whose "Use this prompt" was clicked, and its prompt text
     chosen = traitlets.Unicode("").tag(sync=True)
     chosen_prompt = traitlets.Unicode("").tag(sync=True)
+    #: a tuner is attached (``TuningView.tuner``): the front end shows Tune, Cancel and knobs
+    can_tune = traitlets.Bool(False).tag(sync=True)
+    #: the knobs the widget edits: mode ("quick"/"evolve"), k, population, generations,
+    #: budget_calls (None: no budget)
+    tune_options = traitlets.Dict().tag(sync=True)
+    #: the background tuning: "" (no tuner), "ready", "running", "done", "error", "cancelled"
+    run_status = traitlets.Unicode("").tag(sync=True)
+    #: what the tuning is doing or did ("generation 2 · 9 candidates", the error's message)
+    run_message = traitlets.Unicode("").tag(sync=True)
 
     def __init__(
         self, result: TuneResult | None = None, *, original: str | None = None, **kwargs: Any
@@ -282,9 +327,211 @@ class TuningView(anywidget.AnyWidget):
         self._original_given = original
         if original is not None:
             self.original = original
+        #: the last started tuning's asyncio task (``await view.task``) and its result
+        self.task: asyncio.Task[TuneResult] | None = None
+        self.result: TuneResult | None = None
+        self._tuner: tuple[Suite, Target, Target] | None = None
+        self._fixed: dict[str, Any] = {}
+        #: the loop the view was made on (a notebook's cells): tunings start there
+        self._loop = _current_loop()
         self.on_msg(self._on_msg)
         if result is not None:
             self.show(result)
+
+    # -- starting a tuning -----------------------------------------------------------------
+    @classmethod
+    def tuner(
+        cls, suite: Suite | str | Path, target: Target, meta: Target, **options: Unpack[TuneOptions]
+    ) -> TuningView:
+        """A view with Tune and Cancel buttons that runs ``tune_prompt(suite, target, meta)``.
+
+        *options* are ``tune_prompt``'s (``mode``, ``k``, ``population``, ``generations``,
+        ``budget_calls``, ``budget_usd``, ``patience``, ``show_failures``, ``dev``, ``seed``,
+        ``alpha``, ``cache_dir``, ``home``); the mode and the key knobs (k; population,
+        generations, budget_calls) can be changed in the widget. Each is checked here: an
+        unknown or invalid one raises ``BenchworkError``. The evolve-only options apply when
+        the mode is evolve. Make it in a notebook cell (or async code), so tunings run on that
+        loop and ``await view.task`` works in a later cell.
+        """
+        from benchwork.runner import coerce_suite
+        from benchwork.tuning import tune_prompt
+        from benchwork.tuning._candidates import split
+
+        allowed = set(inspect.signature(tune_prompt).parameters) - {
+            "suite", "target", "meta", "on_generation",
+        }  # fmt: skip
+        unknown = sorted(set(options) - allowed)
+        if unknown:
+            raise BenchworkError(
+                f"TuningView.tuner: unknown option(s) {', '.join(map(repr, unknown))}; "
+                f"tune_prompt takes {', '.join(sorted(allowed))}"
+            )
+        base = coerce_suite(suite)
+        if len(base) < 4:
+            raise BenchworkError(
+                f"TuningView.tuner: suite {base.name!r} has {len(base)} case(s); tuning needs at "
+                "least 4 (a dev split and a held-out split)"
+            )
+        opts: dict[str, Any] = dict(options)
+        knobs = {key: opts.pop(key, KNOB_DEFAULTS[key]) for key in KNOBS}
+        knobs = {k: (KNOB_DEFAULTS[k] if v is None and k != "budget_calls" else v)
+                 for k, v in knobs.items()}  # fmt: skip
+        _check_knobs(knobs, "TuningView.tuner")
+        _check_fixed(opts, target, meta)
+        split(list(base.cases), opts.get("dev", 0.5), int(opts.get("seed", 0)))
+        view = cls(original=base.system or "")
+        view._tuner = (base, target, meta)
+        view._fixed = opts
+        with view.hold_sync():
+            view.tune_options = knobs
+            view.can_tune = True
+            view.run_status = "ready"
+            view.run_message = f"ready to tune {base.name!r} ({len(base)} cases) for {target.name}"
+        return view
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The options the next ``start()`` passes to ``tune_prompt`` (for the current mode)."""
+        knobs = dict(self.tune_options)
+        _check_knobs(knobs, "TuningView")
+        call = {**self._fixed, **knobs}
+        if call["mode"] == "quick":
+            call = {k: v for k, v in call.items() if k not in EVOLVE_ONLY}
+        else:
+            call.pop("k", None)
+        return call
+
+    def start(self) -> asyncio.Task[TuneResult]:
+        """Start the tuning in the background (what Tune does); returns ``view.task``.
+
+        Refused (``BenchworkError``, also shown in the widget) without a tuner, while one is
+        running, with an invalid knob, or off the view's event loop.
+        """
+        loop = self._startable()
+        if loop is not _current_loop():
+            raise BenchworkError(
+                "start() runs on the event loop the TuningView was created on; call it from "
+                "there (a notebook cell), or click Tune"
+            )
+        return self._start()
+
+    def cancel(self) -> bool:
+        """Cancel the running tuning (what Cancel does; safe from any thread)."""
+        task = self.task
+        if task is None or task.done():
+            return False
+        loop = task.get_loop()
+        if loop is _current_loop():
+            task.cancel()
+        else:
+            loop.call_soon_threadsafe(task.cancel)
+        return True
+
+    def _startable(self) -> asyncio.AbstractEventLoop:
+        """The loop to tune on, or ``BenchworkError`` (also said in the widget) saying why not."""
+        loop = self._loop if self._loop is not None and self._loop.is_running() else None
+        loop = loop or _current_loop()
+        problem = None
+        try:
+            if self._tuner is None:
+                problem = "no tuner: make the view with TuningView.tuner(suite, target, meta)"
+            elif self.task is not None and not self.task.done():
+                problem = "a tuning is already running (Cancel it first)"
+            elif loop is None:
+                problem = ("start() runs the tuning on a running event loop (a notebook cell "
+                           "or async code); in a script use benchwork.tuning.tune_prompt_sync")  # fmt: skip
+            else:
+                self.options  # noqa: B018 - checks the knobs the widget set
+        except BenchworkError as exc:
+            problem = str(exc)
+        if problem is not None:
+            running = self.task is not None and not self.task.done()
+            self._say("error" if self.can_tune and not running else "", f"not started: {problem}")
+            raise BenchworkError(f"not started: {problem}")
+        assert loop is not None
+        return loop
+
+    def _start_from_ui(self) -> None:
+        """The Tune button: the tuning goes on the loop the cells run on, even when the kernel
+        handles the click on another thread (JupyterLab can route comm messages to a subshell),
+        so that ``await view.task`` works in a later cell."""
+        loop = self._startable()
+        if loop is _current_loop():
+            self._start()
+            return
+
+        def start_there() -> None:
+            try:
+                self._start()
+            except Exception as exc:  # said in the widget: nobody else is listening
+                self._say("error", f"not started: {type(exc).__name__}: {exc}")
+
+        loop.call_soon_threadsafe(start_there)
+
+    def _start(self) -> asyncio.Task[TuneResult]:
+        options = self.options
+        assert self._tuner is not None
+        suite, target, meta = self._tuner
+        with self.hold_sync():
+            self.status, self.candidates, self.generations = "empty", [], []
+            self.winner, self.confirmation, self.selected = "", {}, ""
+            self.scale = [0.0, 1.0]
+            self._original_given = suite.system or ""
+            self.original = self._original_given
+            self.result = None
+            self._say("running", f"{options['mode']} tuning started")
+        self.task = asyncio.ensure_future(self._tune(suite, target, meta, options))
+        self.task.add_done_callback(self._ended)
+        return self.task
+
+    async def _tune(
+        self, suite: Suite, target: Target, meta: Target, options: dict[str, Any]
+    ) -> TuneResult:
+        from benchwork.tuning import tune_prompt
+
+        try:
+            result = await tune_prompt(
+                suite, target, meta, on_generation=self._on_generation, **options
+            )
+        except Exception as exc:  # shown in the widget; `await view.task` raises it too
+            in_current_cell(self._say, "error", f"{type(exc).__name__}: {exc}")
+            raise
+        self.result = result
+        in_current_cell(self._finish, result)
+        return result
+
+    def _ended(self, task: asyncio.Task[Any]) -> None:
+        """A tuning's end: a cancel is said here (it may come before the task's first step);
+        an exception is marked as seen (the widget shows it, ``await view.task`` raises it)."""
+        if task.cancelled():
+            in_current_cell(self._say, "cancelled", "cancelled: no result")
+        else:
+            task.exception()
+
+    def _on_generation(self, frame: pl.DataFrame) -> None:
+        in_current_cell(self._generation, frame)
+
+    def _generation(self, frame: pl.DataFrame) -> None:
+        with self.hold_sync():
+            self.update(frame)
+            last = max((g["generation"] for g in self.generations), default=0)
+            self._say("running", f"generation {last} · {len(self.candidates)} candidates")
+
+    def _finish(self, result: TuneResult) -> None:
+        with self.hold_sync():
+            self.show(result)
+            verdict = result.confirmation.get("verdict") or "not compared"
+            self._say(
+                "done",
+                f"done ({result.stopped}): winner {self.winner or '?'} · held-out {verdict}"
+                + (" (confirmed)" if result.confirmed else " (not confirmed)"),
+            )
+
+    def _say(self, status: str, text: str) -> None:
+        with self.hold_sync():
+            if status:
+                self.run_status = status
+            self.run_message = text
 
     # -- Python -> front end ---------------------------------------------------------------
     def update(self, frame: pl.DataFrame) -> None:
@@ -360,10 +607,20 @@ class TuningView(anywidget.AnyWidget):
         raise BenchworkError(f"TuningView: no candidate named {candidate!r}; candidates: {names}")
 
     def _on_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if isinstance(content, dict) and content.get("type") == "use":
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        if kind == "use":
             name = content.get("candidate")
             if isinstance(name, str) and any(c["candidate"] == name for c in self.candidates):
                 self.use(name)
+        elif kind in ("start", "cancel"):
+            try:
+                self._start_from_ui() if kind == "start" else self.cancel()
+            except BenchworkError:
+                pass  # already said in the widget
+            except Exception as exc:  # a bug or a bad value: shown, never a silent click
+                self._say("error", f"{kind}: {type(exc).__name__}: {exc}")
 
     def __repr__(self) -> str:
         return (
@@ -376,6 +633,61 @@ class TuningView(anywidget.AnyWidget):
     def static_html(cls, state: dict[str, Any]) -> str:
         """The candidates table with intervals, the winner's diff and the held-out verdict."""
         return _render_static(state)
+
+
+def _current_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _whole(value: Any, name: str, where: str, *, none_ok: bool = False) -> None:
+    if value is None and none_ok:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        extra = " or None (no limit)" if none_ok else ""
+        raise BenchworkError(f"{where}: {name} must be a whole number >= 1{extra}, got {value!r}")
+
+
+def _check_knobs(knobs: dict[str, Any], where: str) -> None:
+    """The widget's knobs: a known mode, whole numbers >= 1 (``budget_calls`` may be None)."""
+    unknown = sorted(set(knobs) - set(KNOBS))
+    if unknown:
+        raise BenchworkError(f"{where}: unknown knob(s) {unknown}; the knobs are {list(KNOBS)}")
+    if knobs.get("mode") not in ("quick", "evolve"):
+        raise BenchworkError(
+            f"{where}: mode must be 'quick' or 'evolve', got {knobs.get('mode')!r}"
+        )
+    for key in ("k", "population", "generations"):
+        _whole(knobs.get(key), key, where)
+    _whole(knobs.get("budget_calls"), "budget_calls", where, none_ok=True)
+
+
+def _check_fixed(opts: dict[str, Any], target: Any, meta: Any) -> None:
+    """The options the widget does not edit, checked as ``tune_prompt`` would at its start."""
+    from benchwork.target import prices_for
+
+    where = "TuningView.tuner"
+    _whole(opts.get("patience"), "patience", where, none_ok=True)
+    failures = opts.get("show_failures", 3)
+    if isinstance(failures, bool) or not isinstance(failures, int) or failures < 0:
+        raise BenchworkError(
+            f"{where}: show_failures must be a whole number >= 0, got {failures!r}"
+        )
+    alpha = opts.get("alpha", 0.05)
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
+        raise BenchworkError(f"{where}: alpha must be in (0, 1), got {alpha!r}")
+    usd = opts.get("budget_usd")
+    if usd is not None:
+        if isinstance(usd, bool) or not isinstance(usd, int | float) or usd <= 0:
+            raise BenchworkError(f"{where}: budget_usd must be > 0, got {usd!r}")
+        unpriced = [t.name for t in (target, meta) if prices_for(t) is None]
+        if unpriced:
+            raise BenchworkError(
+                f"{where}: budget_usd needs prices, and none are known for {unpriced}: set "
+                "Target(input_per_mtok=..., output_per_mtok=...) or use budget_calls"
+            )
 
 
 def _json(value: Any) -> Any:
@@ -511,6 +823,11 @@ def _render_static(state: dict[str, Any]) -> str:
         + (f" · winner: <b>{esc(winner)}</b>" if winner else "")
         + "</div>"
     )
+    if state.get("run_message"):
+        out.append(
+            f'<div class="benchwork-tuning-run">tuning {esc(str(state.get("run_status") or ""))}: '
+            f"{esc(str(state['run_message']))}</div>"
+        )
     if conf:
         ok = " benchwork-tuning-confirmed" if conf.get("confirmed") else ""
         out.append(
