@@ -3,10 +3,13 @@ provider before any call, cost estimated first, one run, a frame with intervals 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import benchwork as bw
 from benchwork.errors import BenchworkError
@@ -219,3 +222,26 @@ def test_grid_targets_are_checked(tmp_path: Path) -> None:
         grid_sync(_suite(), [target, target], {"temperature": [0]}, home=tmp_path)
     with pytest.raises(BenchworkError, match="must be benchwork Targets"):
         grid_sync(_suite(), [target, "openai/x"], {"temperature": [0]}, home=tmp_path)  # type: ignore[list-item]
+
+
+@given(
+    space=st.dictionaries(
+        st.sampled_from(["temperature", "top_p", "max_tokens", "seed"]),
+        st.lists(st.integers(0, 9), min_size=1, max_size=4, unique=True),
+        min_size=1,
+    ),
+    n=st.integers(1, 40),
+    seed=st.integers(0, 2**16),
+)
+def test_random_search_is_a_seeded_subset_of_the_grid(
+    space: dict[str, list[int]], n: int, seed: int
+) -> None:
+    from benchwork.tuning._grid import _settings
+
+    full = _settings(space, "grid", None, 0)
+    assert len(full) == math.prod(len(v) for v in space.values())
+    assert len({tuple(s.items()) for s in full}) == len(full)  # every combination once
+    picked = _settings(space, "random", n, seed)
+    assert len(picked) == min(n, len(full)) and all(s in full for s in picked)
+    assert len({tuple(s.items()) for s in picked}) == len(picked)
+    assert picked == _settings(space, "random", n, seed)  # the same seed, the same settings
