@@ -4,6 +4,10 @@
 // intervals and word diffs, per-generation summaries, the winner and its held-out check).
 // The front end sets `selected` when a candidate is clicked and sends {type: "use", candidate}
 // for "Use this prompt"; Python looks the prompt up and sets `chosen` / `chosen_prompt`.
+// With a tuner attached (`can_tune`, from TuningView.tuner) a bar of controls edits the knobs
+// (`tune_options`: mode, k, population, generations, budget_calls) and sends {type: "start"}
+// for Tune and {type: "cancel"} for Cancel; Python runs the tuning and reports `run_status`
+// and `run_message`.
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -116,6 +120,94 @@ function chart(generations, scale) {
   return svg;
 }
 
+const KNOBS = [
+  // [knob, label, evolve only, empty allowed (no limit)]
+  ["k", "rewrites k", false, false],
+  ["population", "population", true, false],
+  ["generations", "generations", true, false],
+  ["budget_calls", "budget (calls)", true, true],
+];
+
+function controls(model) {
+  const bar = h("div", "benchwork-tuning-controls");
+  const mode = h("select", "benchwork-tuning-mode");
+  mode.title = "quick: k rewrites of the original; evolve: a population bred over generations";
+  for (const m of ["quick", "evolve"]) {
+    const opt = h("option", "", m);
+    opt.value = m;
+    mode.append(opt);
+  }
+  const label = h("label", "benchwork-tuning-knob-label", "mode ");
+  label.append(mode);
+  bar.append(label);
+  // knobs go to Python as custom messages: the front end holds state updates back while a
+  // cell runs (say, one awaiting view.task), custom messages go at once
+  const set = (key, value) => model.send({ type: "knob", key, value });
+  const knobValue = (input) => {
+    const raw = input.value.trim();
+    return raw === "" ? null : Number(raw); // sent as typed; Python checks it at Tune
+  };
+  mode.addEventListener("change", () => {
+    set("mode", mode.value);
+    update();
+  });
+  const inputs = {};
+  for (const [key, text, evolveOnly, emptyOk] of KNOBS) {
+    const input = h("input", "benchwork-tuning-knob");
+    input.type = "number";
+    input.min = "1";
+    input.step = "1";
+    input.dataset.knob = key;
+    if (emptyOk) input.placeholder = "no limit";
+    input.addEventListener("change", () => set(key, knobValue(input)));
+    const wrap = h("label", "benchwork-tuning-knob-label", `${text} `);
+    wrap.dataset.knob = key;
+    wrap.dataset.evolveOnly = String(evolveOnly);
+    wrap.append(input);
+    bar.append(wrap);
+    inputs[key] = input;
+  }
+  const tune = h("button", "benchwork-tuning-tune", "Tune");
+  tune.type = "button";
+  tune.title = "Run tune_prompt in the kernel (view.task, view.result)";
+  const cancel = h("button", "benchwork-tuning-cancel", "Cancel");
+  cancel.type = "button";
+  tune.addEventListener("click", () => {
+    tune.disabled = true; // until Python says how it went
+    const options = { mode: mode.value };
+    for (const [key] of KNOBS) options[key] = knobValue(inputs[key]);
+    model.send({ type: "start", options });
+  });
+  cancel.addEventListener("click", () => model.send({ type: "cancel" }));
+  const runStatus = h("span", "benchwork-tuning-run-status");
+  const runMessage = h("span", "benchwork-tuning-run-message");
+  bar.append(tune, cancel, runStatus, runMessage);
+
+  function update() {
+    const opts = model.get("tune_options") || {};
+    const st = model.get("run_status") || "";
+    const running = st === "running";
+    bar.hidden = !model.get("can_tune");
+    if (document.activeElement !== mode && opts.mode) mode.value = opts.mode;
+    const evolve = mode.value === "evolve";
+    for (const [key, , evolveOnly] of KNOBS) {
+      const input = inputs[key];
+      input.parentElement.hidden = evolveOnly ? !evolve : evolve;
+      if (document.activeElement !== input) input.value = opts[key] == null ? "" : String(opts[key]);
+      input.disabled = running;
+    }
+    mode.disabled = running;
+    tune.disabled = running;
+    cancel.disabled = !running;
+    runStatus.textContent = st;
+    runStatus.className = `benchwork-tuning-run-status benchwork-tuning-run-${st || "none"}`;
+    runMessage.textContent = model.get("run_message") || "";
+    runMessage.classList.toggle("benchwork-tuning-run-error", st === "error");
+    bar.dataset.runStatus = st;
+  }
+  return { bar, update };
+}
+
 export function render({ model, el }) {
   const root = h("div", "benchwork-tuning");
   const header = h("div", "benchwork-tuning-header");
@@ -123,13 +215,14 @@ export function render({ model, el }) {
   const status = h("span", "benchwork-tuning-status");
   const summary = h("span", "benchwork-tuning-summary");
   header.append(title, status, summary);
+  const tuner = controls(model);
   const confirm = h("div", "benchwork-tuning-confirm");
   const chartBox = h("div", "benchwork-tuning-chart-box");
   const body = h("div", "benchwork-tuning-body");
   const list = h("div", "benchwork-tuning-list");
   const detail = h("div", "benchwork-tuning-detail");
   body.append(list, detail);
-  root.append(header, confirm, chartBox, body);
+  root.append(header, tuner.bar, confirm, chartBox, body);
   el.append(root);
 
   function select(name) {
@@ -229,6 +322,7 @@ export function render({ model, el }) {
     const chosen = model.get("chosen") || "";
     const st = model.get("status") || "empty";
 
+    tuner.update();
     root.dataset.status = st;
     status.textContent = st;
     status.className = `benchwork-tuning-status benchwork-tuning-status-${st}`;

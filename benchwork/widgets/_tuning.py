@@ -614,13 +614,31 @@ class TuningView(anywidget.AnyWidget):
             name = content.get("candidate")
             if isinstance(name, str) and any(c["candidate"] == name for c in self.candidates):
                 self.use(name)
+        elif kind == "knob":
+            self._set_knobs({str(content.get("key")): content.get("value")})
         elif kind in ("start", "cancel"):
             try:
-                self._start_from_ui() if kind == "start" else self.cancel()
+                if kind == "start":
+                    # the knobs as the page shows them: what you see is what runs
+                    self._set_knobs(content.get("options") or {})
+                    self._start_from_ui()
+                else:
+                    self.cancel()
             except BenchworkError:
                 pass  # already said in the widget
             except Exception as exc:  # a bug or a bad value: shown, never a silent click
                 self._say("error", f"{kind}: {type(exc).__name__}: {exc}")
+
+    def _set_knobs(self, values: Any) -> None:
+        """Knob values sent by the page (checked when the tuning starts); others are ignored.
+
+        The page sends them as custom messages, not state updates: while a cell is running
+        (``await view.task``) the front end holds state updates back, custom messages go."""
+        if not isinstance(values, dict) or not self.can_tune:
+            return
+        known = {k: v for k, v in values.items() if k in KNOBS}
+        if known and (self.task is None or self.task.done()):
+            self.tune_options = {**self.tune_options, **known}
 
     def __repr__(self) -> str:
         return (

@@ -56,9 +56,9 @@ def _task(view: TuningView) -> asyncio.Task[Any]:
     return task
 
 
-def _click(view: TuningView, kind: str) -> None:
-    """What the browser's Tune / Cancel buttons do: a custom message, handled as the kernel would."""
-    view._on_msg(view, {"type": kind}, [])
+def _click(view: TuningView, kind: str, **content: Any) -> None:
+    """What the page's buttons and knobs do: a custom message, handled as the kernel would."""
+    view._on_msg(view, {"type": kind, **content}, [])
 
 
 async def test_start_tunes_in_the_background_with_updates_before_the_result(
@@ -171,14 +171,18 @@ async def test_errors_show_in_the_widget_and_a_later_tune_works(
     solver, meta = _targets(sim)
     view = TuningView.tuner(_suite(), solver, meta, k=2, dev=DEV, home=tmp_path)
     # a knob the widget set to a bad value: the click is refused in the widget, nothing raised
-    view.tune_options = {**view.tune_options, "mode": "evolve", "population": 0}
+    _click(view, "knob", key="mode", value="evolve")
+    _click(view, "knob", key="population", value=0)
+    _click(view, "knob", key="seed", value=5)  # not a knob: ignored
+    assert view.tune_options == {"mode": "evolve", "k": 2, "population": 0, "generations": 5,
+                                 "budget_calls": None}  # fmt: skip
     _click(view, "start")
     assert view.task is None and view.run_status == "error"
     assert "population must be a whole number >= 1, got 0" in view.run_message
     # a budget too small for the run: tune_prompt fails in the background; the widget says
     # why and awaiting the task raises it (the test, like the kernel, goes on)
-    view.tune_options = {**view.tune_options, "population": 2, "generations": 1, "budget_calls": 1}
-    _click(view, "start")
+    # (Tune sends the knobs as the page shows them)
+    _click(view, "start", options={"population": 2, "generations": 1, "budget_calls": 1})
     with pytest.raises(BenchworkError, match="budget_calls is too small"):
         await _task(view)
     assert view.run_status == "error" and view.result is None

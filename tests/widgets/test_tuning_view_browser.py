@@ -5,12 +5,18 @@ Python -> DOM: a later cell's ``view.update(frame)`` (released by a file the tes
 adds generation 1's rows to the widget that showed only the original. DOM -> Python: clicking
 a candidate and "Use this prompt" sets ``view.chosen_prompt``, which a trait observer writes
 to a file and a re-run cell prints; both are read back by the test.
+
+Started from the widget (``TuningView.tuner``): the test switches the mode to evolve and sets
+population and generations in the page, clicks Tune; the kernel's ``await view.task`` cell
+prints the options it ran with, the winner and the held-out verdict, and the DOM shows the
+generations' rows, the run's status and the same verdict.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -150,3 +156,79 @@ def test_tuning_view_live_update_select_and_use_this_prompt(lab, tmp_path: Path)
             dest = Path(os.environ["BENCHWORK_SCREENSHOTS"])
             dest.mkdir(parents=True, exist_ok=True)
             shutil.copy(tmp_path / "tuning_view.png", dest / "tuning_view.png")
+
+
+START_CELLS = [
+    "from benchwork.sim import PromptRule\n"
+    + SETUP.replace("range(16)", "range(12)")
+    + """
+solver, meta = targets("solver")[0], targets("meta")[0]
+view = TuningView.tuner(suite, solver, meta, k=2, dev=[f"q{i}" for i in range(6)])
+view""",
+    # the tuning the Tune button started, awaited in a later cell
+    """while view.task is None:
+    await asyncio.sleep(0.1)
+result = await view.task
+gens = sorted(set(result.frame["generation"].to_list()))
+print("tuned", json.dumps({
+    "options": {k: view.options[k] for k in ("mode", "population", "generations")},
+    "mode": result.mode, "gens": gens, "winner": view.winner,
+    "verdict": result.confirmation["verdict"], "same": result is view.result,
+}))""",
+]
+
+
+def test_tune_button_starts_the_tuning_in_the_kernel(lab, tmp_path: Path) -> None:
+    expect = sync_api.expect
+    with lab_notebook(lab, "tuning_start.ipynb", START_CELLS) as page:
+        view = page.locator(".benchwork-tuning")
+        view.wait_for(timeout=120_000)
+        bar = view.locator(".benchwork-tuning-controls")
+        expect(bar).to_be_visible(timeout=30_000)
+        expect(bar.locator(".benchwork-tuning-run-status")).to_have_text("ready", timeout=30_000)
+        mode = bar.locator(".benchwork-tuning-mode")
+        expect(mode).to_have_value("quick")
+        knob = {
+            k: bar.locator(f'input[data-knob="{k}"]') for k in ("k", "population", "generations")
+        }
+        expect(knob["k"]).to_have_value("2")
+        expect(knob["population"]).to_be_hidden()  # evolve-only knobs hide in quick mode
+        expect(bar.locator(".benchwork-tuning-cancel")).to_be_disabled()
+
+        # browser -> Python: evolve, population 2, generations 2, then Tune
+        mode.select_option("evolve")
+        expect(knob["k"]).to_be_hidden()
+        expect(knob["population"]).to_be_visible()
+        knob["population"].fill("2")
+        knob["population"].press("Tab")
+        knob["generations"].fill("2")
+        knob["generations"].press("Tab")
+        bar.locator(".benchwork-tuning-tune").click()
+
+        # the kernel ran what the page chose, and awaited the task the click started
+        line = page.get_by_text(re.compile(r"^tuned \{"))
+        expect(line).to_be_visible(timeout=120_000)
+        out = json.loads(line.inner_text().strip().removeprefix("tuned "))
+        assert out["options"] == {"mode": "evolve", "population": 2, "generations": 2}
+        assert out["mode"] == "evolve" and out["same"] is True
+        gens, winner, verdict = out["gens"], out["winner"], out["verdict"]
+        assert gens[0] == 0 and len(gens) >= 2 and max(gens) <= 2 and winner and verdict
+
+        # Python -> DOM: every generation's rows, the winner, the verdict, the run's status
+        for g in gens:
+            expect(view.locator(f'.benchwork-tuning-gen[data-generation="{g}"]')).to_have_count(1)
+        expect(view.locator(".benchwork-tuning-row.benchwork-tuning-winner")).to_have_attribute(
+            "data-candidate", winner
+        )
+        expect(view.locator(".benchwork-tuning-confirm")).to_contain_text(f"→ {verdict}")
+        expect(bar.locator(".benchwork-tuning-run-status")).to_have_text("done")
+        expect(bar.locator(".benchwork-tuning-run-message")).to_contain_text(
+            f"winner {winner} · held-out {verdict}"
+        )
+        expect(bar.locator(".benchwork-tuning-tune")).to_be_enabled()
+        expect(bar.locator(".benchwork-tuning-cancel")).to_be_disabled()
+        page.screenshot(path=str(tmp_path / "tuning_start.png"), full_page=True)
+        if os.environ.get("BENCHWORK_SCREENSHOTS"):
+            dest = Path(os.environ["BENCHWORK_SCREENSHOTS"])
+            dest.mkdir(parents=True, exist_ok=True)
+            shutil.copy(tmp_path / "tuning_start.png", dest / "tuning_start.png")
