@@ -521,11 +521,22 @@ class TuningView(anywidget.AnyWidget):
         with self.hold_sync():
             self.show(result)
             verdict = result.confirmation.get("verdict") or "not compared"
-            self._say(
-                "done",
-                f"done ({result.stopped}): winner {self.winner or '?'} · held-out {verdict}"
-                + (" (confirmed)" if result.confirmed else " (not confirmed)"),
+            text = f"done ({result.stopped}): winner {self.winner or '?'} · held-out {verdict}" + (
+                " (confirmed)" if result.confirmed else " (not confirmed)"
             )
+            failed, calls, first = _meta_failures(result)
+            if calls and failed == calls:  # nothing was proposed: say so, not a quiet "done"
+                self._say(
+                    "error",
+                    f"the meta-model failed on all {calls} call(s) ({first}); only the original "
+                    f"was scored · {text}",
+                )
+            elif failed:
+                self._say(
+                    "done", f"{text} · {failed} of {calls} meta-model call(s) failed ({first})"
+                )
+            else:
+                self._say("done", text)
 
     def _say(self, status: str, text: str) -> None:
         with self.hold_sync():
@@ -658,6 +669,24 @@ def _current_loop() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
+
+
+def _meta_failures(result: Any) -> tuple[int, int, str]:
+    """The meta-model's failed calls in a finished tuning, its calls, and the first error."""
+    runs = result.runs.get("rewrites") or result.runs.get("meta") or []
+    failed = calls = 0
+    first = ""
+    for run in runs if isinstance(runs, list) else [runs]:
+        frame = getattr(run, "results", None)
+        if frame is None or "error_type" not in frame.columns:
+            continue
+        calls += frame.height
+        errors = frame.filter(frame["error_type"].is_not_null())
+        failed += errors.height
+        if errors.height and not first:
+            row = errors.row(0, named=True)
+            first = f"{row['error_type']}: {row.get('error_message') or ''}".strip()
+    return failed, calls, first
 
 
 def _whole(value: Any, name: str, where: str, *, none_ok: bool = False) -> None:

@@ -214,3 +214,28 @@ async def test_cancel_stops_the_tuning_and_says_so(sim: SimServer, tmp_path: Pat
     assert (view.run_status, view.run_message) == ("cancelled", "cancelled: no result")
     assert view.result is None and view.cancel() is False
     assert [c["candidate"] for c in view.candidates] == ["original"]
+
+
+async def test_a_failing_meta_model_is_shown_not_a_quiet_done(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    """A meta-model the server does not serve: every proposal fails (HTTP 404), so nothing but
+    the original is scored; the widget says so instead of a plain "done"."""
+    solver, missing = _targets(sim, "no-such-model")
+    view = TuningView.tuner(_suite(), solver, missing, k=2, dev=DEV, home=tmp_path)
+    result = await view.start()
+    assert view.result is result and result.frame["candidate"].to_list() == ["original"]
+    assert view.run_status == "error"
+    assert view.run_message.startswith(
+        "the meta-model failed on all 2 call(s) (not_found: HTTP 404"
+    )
+    assert "only the original was scored" in view.run_message
+    assert any(r["model"] == "no-such-model" for r in sim.requests)
+
+
+def test_static_html_shows_the_runs_status_escaped() -> None:
+    state = {"run_status": "error", "run_message": "BenchworkError: <b>bad</b> & worse"}
+    out = TuningView.static_html(state)
+    assert "tuning error: BenchworkError: &lt;b&gt;bad&lt;/b&gt; &amp; worse" in out
+    assert "<b>bad</b>" not in out and "<script" not in out
+    assert "benchwork-tuning-run" not in TuningView.static_html({"run_status": "ready"})
