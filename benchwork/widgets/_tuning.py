@@ -21,7 +21,7 @@ import inspect
 import math
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 import anywidget
 import traitlets
@@ -29,6 +29,15 @@ import traitlets
 from benchwork.errors import BenchworkError
 from benchwork.widgets._assets import asset_text
 from benchwork.widgets._kernel import in_current_cell
+from benchwork.widgets._tuning_options import (
+    EVOLVE_ONLY,
+    KNOB_DEFAULTS,
+    KNOBS,
+    TuneOptions,
+    check_fixed,
+    check_knobs,
+    meta_failures,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -66,34 +75,6 @@ CONFIRMATION_KEYS = (
     "p_holm",
     "verdict",
 )
-
-#: the options the widget edits (``tune_options``); the rest stay as given to ``tuner``
-KNOBS = ("mode", "k", "population", "generations", "budget_calls")
-#: options that ``tune_prompt`` accepts in evolve mode only
-EVOLVE_ONLY = ("population", "generations", "patience", "budget_calls", "budget_usd")
-#: the knobs' values when none is given (``tune_prompt``'s own defaults)
-KNOB_DEFAULTS: dict[str, Any] = {
-    "mode": "quick", "k": 4, "population": 4, "generations": 5, "budget_calls": None,
-}  # fmt: skip
-
-
-class TuneOptions(TypedDict, total=False):
-    """``tune_prompt``'s options that ``TuningView.tuner`` passes on (see its docstring)."""
-
-    mode: Literal["quick", "evolve"]
-    k: int
-    population: int | None
-    generations: int | None
-    budget_calls: int | None
-    budget_usd: float | None
-    patience: int | None
-    show_failures: int
-    dev: float | list[str]
-    seed: int
-    alpha: float
-    cache_dir: str | Path | None
-    home: str | Path | None
-
 
 _TOKENS = re.compile(r"\s+|\S+")
 
@@ -376,8 +357,8 @@ class TuningView(anywidget.AnyWidget):
         knobs = {key: opts.pop(key, KNOB_DEFAULTS[key]) for key in KNOBS}
         knobs = {k: (KNOB_DEFAULTS[k] if v is None and k != "budget_calls" else v)
                  for k, v in knobs.items()}  # fmt: skip
-        _check_knobs(knobs, "TuningView.tuner")
-        _check_fixed(opts, target, meta)
+        check_knobs(knobs, "TuningView.tuner")
+        check_fixed(opts, target, meta)
         split(list(base.cases), opts.get("dev", 0.5), int(opts.get("seed", 0)))
         view = cls(original=base.system or "")
         view._tuner = (base, target, meta)
@@ -393,7 +374,7 @@ class TuningView(anywidget.AnyWidget):
     def options(self) -> dict[str, Any]:
         """The options the next ``start()`` passes to ``tune_prompt`` (for the current mode)."""
         knobs = dict(self.tune_options)
-        _check_knobs(knobs, "TuningView")
+        check_knobs(knobs, "TuningView")
         call = {**self._fixed, **knobs}
         if call["mode"] == "quick":
             call = {k: v for k, v in call.items() if k not in EVOLVE_ONLY}
@@ -524,7 +505,7 @@ class TuningView(anywidget.AnyWidget):
             text = f"done ({result.stopped}): winner {self.winner or '?'} · held-out {verdict}" + (
                 " (confirmed)" if result.confirmed else " (not confirmed)"
             )
-            failed, calls, first = _meta_failures(result)
+            failed, calls, first = meta_failures(result)
             if calls and failed == calls:  # nothing was proposed: say so, not a quiet "done"
                 self._say(
                     "error",
@@ -669,72 +650,6 @@ def _current_loop() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
-
-
-def _meta_failures(result: Any) -> tuple[int, int, str]:
-    """The meta-model's failed calls in a finished tuning, its calls, and the first error."""
-    runs = result.runs.get("rewrites") or result.runs.get("meta") or []
-    failed = calls = 0
-    first = ""
-    for run in runs if isinstance(runs, list) else [runs]:
-        frame = getattr(run, "results", None)
-        if frame is None or "error_type" not in frame.columns:
-            continue
-        calls += frame.height
-        errors = frame.filter(frame["error_type"].is_not_null())
-        failed += errors.height
-        if errors.height and not first:
-            row = errors.row(0, named=True)
-            first = f"{row['error_type']}: {row.get('error_message') or ''}".strip()
-    return failed, calls, first
-
-
-def _whole(value: Any, name: str, where: str, *, none_ok: bool = False) -> None:
-    if value is None and none_ok:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        extra = " or None (no limit)" if none_ok else ""
-        raise BenchworkError(f"{where}: {name} must be a whole number >= 1{extra}, got {value!r}")
-
-
-def _check_knobs(knobs: dict[str, Any], where: str) -> None:
-    """The widget's knobs: a known mode, whole numbers >= 1 (``budget_calls`` may be None)."""
-    unknown = sorted(set(knobs) - set(KNOBS))
-    if unknown:
-        raise BenchworkError(f"{where}: unknown knob(s) {unknown}; the knobs are {list(KNOBS)}")
-    if knobs.get("mode") not in ("quick", "evolve"):
-        raise BenchworkError(
-            f"{where}: mode must be 'quick' or 'evolve', got {knobs.get('mode')!r}"
-        )
-    for key in ("k", "population", "generations"):
-        _whole(knobs.get(key), key, where)
-    _whole(knobs.get("budget_calls"), "budget_calls", where, none_ok=True)
-
-
-def _check_fixed(opts: dict[str, Any], target: Any, meta: Any) -> None:
-    """The options the widget does not edit, checked as ``tune_prompt`` would at its start."""
-    from benchwork.target import prices_for
-
-    where = "TuningView.tuner"
-    _whole(opts.get("patience"), "patience", where, none_ok=True)
-    failures = opts.get("show_failures", 3)
-    if isinstance(failures, bool) or not isinstance(failures, int) or failures < 0:
-        raise BenchworkError(
-            f"{where}: show_failures must be a whole number >= 0, got {failures!r}"
-        )
-    alpha = opts.get("alpha", 0.05)
-    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
-        raise BenchworkError(f"{where}: alpha must be in (0, 1), got {alpha!r}")
-    usd = opts.get("budget_usd")
-    if usd is not None:
-        if isinstance(usd, bool) or not isinstance(usd, int | float) or usd <= 0:
-            raise BenchworkError(f"{where}: budget_usd must be > 0, got {usd!r}")
-        unpriced = [t.name for t in (target, meta) if prices_for(t) is None]
-        if unpriced:
-            raise BenchworkError(
-                f"{where}: budget_usd needs prices, and none are known for {unpriced}: set "
-                "Target(input_per_mtok=..., output_per_mtok=...) or use budget_calls"
-            )
 
 
 def _json(value: Any) -> Any:
