@@ -88,8 +88,10 @@ def test_second_writer_is_refused_and_a_killed_writers_lock_is_stale(tmp_path):
     journal, lock = run_dir / "journal.jsonl", run_dir / ".lock"
     script = tmp_path / "run_me.py"
     script.write_text(RUN_SCRIPT)
-    # 30 calls of ~0.25 s, 2 at a time: each writer below runs for seconds
-    slow = SimModel("slow", ttft_s=0.25, itl_s=0.0, tokens=3)
+    # 30 calls of ~0.8 s, 2 at a time: each writer below runs for about 12 s, longer than a
+    # refused `benchwork resume` takes to start and fail on a loaded 2-core machine (with
+    # 0.25 s calls a clean-clone CI run once saw the first resume finish before that)
+    slow = SimModel("slow", ttft_s=0.8, itl_s=0.0, tokens=3)
     procs: list[subprocess.Popen] = []
     try:
         with SimServer([slow]) as sim:
