@@ -2,7 +2,8 @@
 //
 // State lives in traitlets: `settings` and `cases` (editable text forms of the suite), the
 // `errors` the Python side computes with the suite loader, `preview` (Suite.messages of the
-// selected case) and `pending_cases` for review. Field edits set `cases`/`settings`; actions
+// selected case) and `pending_cases` for review. Field edits set `cases`/`settings`, stamped
+// with the `generation` of the list they were made against (see setLocal); actions
 // (add, duplicate, delete, move, import, upload, save, accept, reject) are messages to Python.
 // Only one page of rows is in the DOM at a time.
 
@@ -42,6 +43,7 @@ function textControl(tag, className, key, value, commit, placeholder) {
   const flush = () => {
     if (timer !== null) clearTimeout(timer);
     timer = null;
+    if (!node.isConnected) return; // a re-render replaced it: its edit is of rows now gone
     commit(node.value);
   };
   node.addEventListener("input", () => {
@@ -236,12 +238,23 @@ export function render({ model, el }) {
   const editing = new Set(); // pending cards open for editing (by position)
   let localEdit = false; // our own model.set: no re-render (the focused input stays)
 
+  // Python bumps a list's generation ("cases", "pending_cases", "settings") each time it
+  // replaces it, in the same message as the new value. Each editor remembers the generation
+  // it was drawn for; `drawn` is the generation each part shows now.
+  const generation = (name) => (model.get("generation") || {})[name] || 0;
+  const drawn = {};
+
   // An edit goes out with the next edit count (`rev`); an action message carries the count it
   // follows, so Python runs it only after that edit arrived (state updates can be held back).
-  function setLocal(name, value) {
+  // It is stamped with the generation its editor was drawn for: an edit of rows that Python
+  // has replaced since (an upload, a delete, ...) is dropped here, and by Python if it crosses
+  // the replacement on the wire, rather than written by position over the case now there.
+  function setLocal(name, value, stamp) {
+    if (stamp !== generation(name)) return;
     localEdit = true;
     try {
       model.set(name, value);
+      model.set("edit_generation", { ...(model.get("edit_generation") || {}), [name]: stamp });
       model.set("rev", (model.get("rev") || 0) + 1);
       model.save_changes();
     } finally {
@@ -291,7 +304,8 @@ export function render({ model, el }) {
 
   function renderSettings() {
     const s = clone(model.get("settings") || {});
-    const commit = () => setLocal("settings", clone(s));
+    const stamp = (drawn.settings = generation("settings"));
+    const commit = () => setLocal("settings", clone(s), stamp);
     const text = (field, tag, placeholder, nullable) =>
       cell(
         field,
@@ -377,11 +391,12 @@ export function render({ model, el }) {
     }
   }
 
-  function commitCase(index, state) {
+  function commitCase(index, state, stamp) {
+    if (stamp !== generation("cases")) return; // drawn for cases Python has replaced since
     const list = (model.get("cases") || []).slice();
     if (index >= list.length) return;
     list[index] = state;
-    setLocal("cases", list);
+    setLocal("cases", list, stamp);
   }
 
   function renderRows() {
@@ -391,6 +406,7 @@ export function render({ model, el }) {
     const start = page * size;
     const end = Math.min(cases.length, start + size);
     const selected = model.get("selected");
+    const stamp = (drawn.cases = generation("cases"));
     const out = [];
     for (let i = start; i < end; i++) {
       const row = h("div", "benchwork-sb-row benchwork-sb-case");
@@ -398,7 +414,7 @@ export function render({ model, el }) {
       row.dataset.caseId = cases[i].id;
       row.classList.toggle("benchwork-sb-selected", i === selected);
       row.append(h("div", "benchwork-sb-num", String(i + 1)));
-      row.append(...caseEditor(cases[i], `case:${i}`, (s) => commitCase(i, s), openMore));
+      row.append(...caseEditor(cases[i], `case:${i}`, (s) => commitCase(i, s, stamp), openMore));
       const actions = h("div", "benchwork-sb-actions");
       actions.append(
         button("benchwork-sb-up", "↑", "Move up", () => send({ type: "move", index: i, to: i - 1 })),
@@ -427,6 +443,7 @@ export function render({ model, el }) {
 
   function renderReview() {
     const pending = model.get("pending_cases") || [];
+    const stamp = (drawn.pending_cases = generation("pending_cases"));
     review.hidden = !pending.length;
     const cards = pending.map((state, i) => {
       const card = h("div", "benchwork-sb-pending");
@@ -450,9 +467,10 @@ export function render({ model, el }) {
       if (editing.has(i)) {
         const body = h("div", "benchwork-sb-row benchwork-sb-pending-editor");
         body.append(...caseEditor(state, `pending:${i}`, (s) => {
+          if (stamp !== generation("pending_cases")) return;
           const list = (model.get("pending_cases") || []).slice();
           list[i] = { ...s, provenance: state.provenance };
-          setLocal("pending_cases", list);
+          setLocal("pending_cases", list, stamp);
         }));
         card.append(body);
       } else {
@@ -577,6 +595,17 @@ export function render({ model, el }) {
     keepFocus(renderRows);
     showErrors();
   };
+  // A generation Python bumped without a visible change (its new value equalled ours): redraw
+  // that part, so its editors carry the current generation.
+  const onGeneration = () => {
+    if (generation("settings") !== drawn.settings) keepFocus(renderSettings);
+    if (generation("cases") !== drawn.cases) keepFocus(renderRows);
+    if (generation("pending_cases") !== drawn.pending_cases) {
+      editing.clear();
+      keepFocus(renderReview);
+    }
+    showErrors();
+  };
   const onSelected = () => {
     const i = model.get("selected");
     for (const r of rows.children) r.classList.toggle("benchwork-sb-selected", Number(r.dataset.index) === i);
@@ -587,6 +616,7 @@ export function render({ model, el }) {
   model.on("change:page", onPage);
   model.on("change:page_size", onPage);
   model.on("change:selected", onSelected);
+  model.on("change:generation", onGeneration);
   model.on("change:errors", showErrors);
   model.on("change:pending_errors", showErrors);
   model.on("change:status", renderStatus);
@@ -606,6 +636,7 @@ export function render({ model, el }) {
     model.off("change:page", onPage);
     model.off("change:page_size", onPage);
     model.off("change:selected", onSelected);
+    model.off("change:generation", onGeneration);
     model.off("change:errors", showErrors);
     model.off("change:pending_errors", showErrors);
     model.off("change:status", renderStatus);

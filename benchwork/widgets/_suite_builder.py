@@ -26,10 +26,12 @@ from benchwork.errors import BenchworkError, SuiteError
 from benchwork.suite import Case, Suite
 from benchwork.widgets._assets import asset_text
 from benchwork.widgets._suite_state import (
+    EDITED_LISTS,
     State,
     blank_case,
     case_to_state,
     check_index,
+    drop_stale,
     duplicate_case,
     import_bytes,
     move_case,
@@ -73,6 +75,14 @@ class SuiteBuilder(anywidget.AnyWidget):
     #: count it follows and waits for it (the widget manager holds back state updates while
     #: one is in flight, but sends messages at once: an Accept could overtake its edit)
     rev = traitlets.Int(0).tag(sync=True)
+    #: per edited list ("cases", "pending_cases", "settings"): how many times Python replaced it
+    #: (import, ``.suite = ...``, add/delete/move, accept/reject, ...); sent with the new value
+    generation = traitlets.Dict().tag(sync=True)
+    #: the browser's stamp: the generation each list had when the grid it edited was drawn. An
+    #: edit stamped with an older generation was made against rows Python has since replaced
+    #: (e.g. a field committed as an upload re-rendered the grid): it is dropped, not applied
+    #: by position onto whatever case now sits there
+    edit_generation = traitlets.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -89,6 +99,7 @@ class SuiteBuilder(anywidget.AnyWidget):
         self.observe(self._refresh_preview, names=["selected"])
         self.observe(self._refresh_pending, names=["pending_cases"])
         self._waiting: list[tuple[dict[str, Any], Any]] = []
+        self._from_front = False  # inside set_state: a change the browser made
         self.observe(self._run_waiting, names=["rev"])
         self.on_msg(self._on_msg)
         if suite is None:
@@ -185,6 +196,27 @@ class SuiteBuilder(anywidget.AnyWidget):
         self.status = {"kind": "ok", "text": f"rejected {item.get('id')!r}"}
 
     # -- front end -----------------------------------------------------------------------------
+    def notify_change(self, change: Any) -> None:
+        """Bump the list's generation with each change Python makes to it (one sync message)."""
+        front = getattr(self, "_from_front", False)
+        if change.get("name") in EDITED_LISTS and not front and change.get("type") == "change":
+            with self.hold_sync():  # the new value and its generation reach the browser together
+                gen = dict(self.generation)
+                gen[change["name"]] = int(gen.get(change["name"], 0)) + 1
+                self.generation = gen
+                super().notify_change(change)
+            return
+        super().notify_change(change)
+
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        """Apply a state update from the browser, minus edits made against a replaced list."""
+        sync_data = drop_stale(sync_data, self.generation, self.edit_generation)
+        self._from_front = True
+        try:
+            super().set_state(sync_data)
+        finally:
+            self._from_front = False
+
     def _on_msg(self, _widget: Any, content: Any, buffers: Any) -> None:
         if not isinstance(content, dict):
             return
@@ -201,6 +233,13 @@ class SuiteBuilder(anywidget.AnyWidget):
             self._act(content, buffers)
 
     def _act(self, content: dict[str, Any], buffers: Any) -> None:
+        front, self._from_front = self._from_front, False  # an action's changes are Python's
+        try:
+            self._act_now(content, buffers)
+        finally:
+            self._from_front = front
+
+    def _act_now(self, content: dict[str, Any], buffers: Any) -> None:
         kind, index = content.get("type"), content.get("index")
         index = index if isinstance(index, int) else -1
         try:

@@ -18,10 +18,12 @@ from benchwork.errors import BenchworkError, SuiteError
 from benchwork.suite import Case, Suite
 
 __all__ = [
+    "EDITED_LISTS",
     "State",
     "blank_case",
     "case_to_state",
     "check_index",
+    "drop_stale",
     "duplicate_case",
     "import_bytes",
     "move_case",
@@ -360,3 +362,27 @@ def check_index(index: Any, items: list[Any], what: str) -> int:
     if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(items):
         raise IndexError(f"no {what} at position {index!r}; there are {len(items)}")
     return index
+
+
+# -- stale edits -------------------------------------------------------------------------------
+#: the state the browser edits: Python counts its own replacements of each (``generation``)
+EDITED_LISTS = ("cases", "pending_cases", "settings")
+
+
+def drop_stale(
+    sync_data: dict[str, Any], generation: dict[str, Any], stamps: dict[str, Any]
+) -> dict[str, Any]:
+    """*sync_data* without the lists edited against an older generation than *generation*.
+
+    The stamps are the update's ``edit_generation`` (or, when it did not change, *stamps*, the
+    last ones the browser sent). ``rev`` and everything else stay: an action waiting for this
+    edit still runs, against the current cases.
+    """
+    sent = sync_data.get("edit_generation")
+    stamp = sent if isinstance(sent, dict) else stamps
+    stale = {
+        name
+        for name in EDITED_LISTS
+        if name in sync_data and stamp.get(name, 0) != generation.get(name, 0)
+    }
+    return {k: v for k, v in sync_data.items() if k not in stale}

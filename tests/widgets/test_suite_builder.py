@@ -20,6 +20,7 @@ from benchwork.widgets import SuiteBuilder, asset_path, static_html
 from benchwork.widgets._suite_state import (
     blank_case,
     case_to_state,
+    drop_stale,
     duplicate_case,
     import_bytes,
     move_case,
@@ -425,3 +426,99 @@ def test_static_html_renders_the_synced_state() -> None:
     assert out.count("<tr>") == 2 + 1 + 2  # two headers, two cases, one pending
     assert "generator: g" in out and "Be brief." in out and "exact" in out
     assert SuiteBuilder.static_html({}).count("<td>") == 0  # nothing synced yet: no crash
+
+
+def _recorded_updates(builder: SuiteBuilder) -> list[dict[str, Any]]:
+    """The state updates *builder* sends to the browser from now on (its comm's messages)."""
+    sent: list[dict[str, Any]] = []
+    builder.comm.send = lambda data=None, metadata=None, buffers=None: sent.append(data)  # type: ignore[union-attr]
+    return sent
+
+
+def test_a_stale_edit_does_not_overwrite_the_case_that_replaced_its_row() -> None:
+    """The race the browser test once hit: q2 is edited in the grid, an upload replaces the
+    suite, then the edit of the old row 2 arrives (a late change/blur, or a state update held
+    back by the widget manager). Sent in that order, it must not land on the new case u2."""
+    seed = bw.Suite.from_records([{"id": f"q{i}", "input": f"Q{i}?"} for i in range(3)], name="s")
+    builder = SuiteBuilder(seed)
+    drawn = builder.generation["cases"]
+    old = [dict(c) for c in builder.cases]
+    old[2] = dict(old[2], input="edited q2", expected_kind="json", expected="4")
+    builder.set_state({"cases": old, "edit_generation": {"cases": drawn}, "rev": 1})
+    assert builder.suite["q2"].expected == 4  # an edit of the current grid applies
+
+    updates = _recorded_updates(builder)
+    upload = "".join(json.dumps({"id": f"u{i}", "input": f"Upload {i}?"}) + "\n" for i in range(3))
+    builder._on_msg(builder, {"type": "upload", "name": "up.jsonl", "rev": 1}, [upload.encode()])
+    now = builder.generation["cases"]
+    assert now > drawn
+    # the new cases and their generation reach the browser in one message
+    assert any({"cases", "generation"} <= set(m["state"]) for m in updates)
+
+    # the stale edit: the old grid's row 2 written into the new list (what the browser's
+    # commit by position did), stamped with the old generation or not stamped again at all
+    stale = [dict(c) for c in builder.cases]
+    stale[2] = old[2]
+    builder._on_msg(builder, {"type": "delete", "index": 0, "rev": 2}, [])  # waits for edit 2
+    assert len(builder.cases) == 3
+    builder.set_state({"cases": stale, "rev": 2})
+    assert builder.rev == 2  # the edit count still advances: the waiting delete ran ...
+    assert [c.id for c in builder.suite] == ["u1", "u2"]  # ... on the uploaded cases
+    assert builder.suite["u2"].input == "Upload 2?" and builder.suite["u2"].expected is None
+    builder.set_state({"cases": stale, "edit_generation": {"cases": now}, "rev": 3})
+    assert [c.id for c in builder.suite] == ["u1", "u2"]  # made before the delete: stale too
+
+    # an edit stamped with the current generation still applies
+    current = builder.generation["cases"]
+    fresh = [dict(c) for c in builder.cases]
+    fresh[1] = dict(fresh[1], input="edited u2")
+    builder.set_state({"cases": fresh, "edit_generation": {"cases": current}, "rev": 4})
+    assert builder.suite["u2"].input == "edited u2" and builder.rev == 4
+    assert builder.generation["cases"] == current  # the browser's own edit is no replacement
+
+
+def test_stale_edits_of_settings_and_pending_cases_are_dropped() -> None:
+    seed = bw.Suite.from_records([{"id": "q1", "input": "Q?"}], name="before")
+    builder = SuiteBuilder(seed, pending=[bw.Case("v1", "draft")])
+    stamps = dict(builder.generation)
+    builder.suite = bw.Suite.from_records([{"id": "n1", "input": "N?"}], name="after")
+    builder.accept(0)
+    old_settings = dict(builder.settings, name="typed before")
+    old_pending = [dict(case_to_state(bw.Case("v1", "edited draft")), provenance="")]
+    builder.set_state(
+        {"settings": old_settings, "pending_cases": old_pending, "edit_generation": stamps}
+    )
+    assert builder.suite.name == "after" and builder.pending == []
+    assert [c.id for c in builder.suite] == ["n1", "v1"]
+    builder.set_state(
+        {"settings": old_settings, "edit_generation": dict(builder.generation), "rev": 1}
+    )
+    assert builder.suite.name == "typed before"
+
+
+_LISTS = st.sampled_from(["cases", "pending_cases", "settings"])
+
+
+@given(
+    st.dictionaries(_LISTS, st.integers(0, 3)),
+    st.dictionaries(_LISTS, st.integers(0, 3)),
+    st.one_of(st.none(), st.dictionaries(_LISTS, st.integers(0, 3))),
+    st.sets(st.sampled_from(["cases", "pending_cases", "settings", "rev", "page"])),
+)
+def test_drop_stale_keeps_exactly_the_current_edits(
+    generation: dict[str, int],
+    stored: dict[str, int],
+    sent: dict[str, int] | None,
+    keys: set[str],
+) -> None:
+    data: dict[str, Any] = {k: [k] for k in keys}
+    if sent is not None:
+        data["edit_generation"] = sent
+    out = drop_stale(data, generation, stored)
+    stamps = stored if sent is None else sent
+    for key in data:
+        current = stamps.get(key, 0) == generation.get(key, 0)
+        is_list = key in ("cases", "pending_cases", "settings")
+        assert (key in out) == (not is_list or current)
+        if key in out:
+            assert out[key] is data[key]

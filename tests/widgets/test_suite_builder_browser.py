@@ -283,12 +283,20 @@ def test_upload_review_actions_and_save(lab, tmp_path: Path) -> None:
             ],
         )
 
-        # upload through the browser's file input: the kernel loads it with the suite loader
+        # upload through the browser's file input: the kernel loads it with the suite loader.
+        # q2's expected is being typed in (focused, its edit not yet committed) when the upload
+        # replaces the grid: that edit of the old row 2 must not land on the new case u2
+        q2.locator(".benchwork-sb-expected").fill("5")
         widget.locator(".benchwork-sb-upload").set_input_files(str(good))
         status = widget.locator(".benchwork-sb-status")
         expect(status).to_have_text("imported 3 cases from upload.jsonl", timeout=30_000)
-        out = kernel(page, 'print("OUT:", json.dumps([b.suite.name, [c.id for c in b.suite]]))')
-        assert out == ["upload", ["u0", "u1", "u2"]]
+        expect(rows(page).nth(2)).to_have_attribute("data-case-id", "u2", timeout=30_000)
+        page.evaluate("document.activeElement?.blur()")  # a change/blur of the old field fires
+        page.wait_for_timeout(600)  # past the edit debounce: a late edit would be sent by now
+        probe = 'print("OUT:", json.dumps([b.suite.name, [[c.id, c.input, c.expected] for c in b.suite]]))'
+        out = kernel(page, probe)
+        assert out == ["upload", [[f"u{i}", f"Upload {i}?", str(i)] for i in range(3)]]
+        assert rows(page).nth(2).locator(".benchwork-sb-expected").input_value() == "2"
         expect(rows(page)).to_have_count(3)
         widget.locator(".benchwork-sb-upload").set_input_files(str(bad))
         expect(status).to_have_text(
