@@ -12,6 +12,7 @@ parameters, validated per provider before any call, its cost estimated first, ru
 and read as a frame with intervals (``GridResult.frame``, ``.best``, ``.chart()``).
 """
 
+from benchwork.tuning._candidates import split as dev_split
 from benchwork.tuning._estimate import estimate_cost
 from benchwork.tuning._experiments import Experiment, experiments
 from benchwork.tuning._grid import GridResult, grid, grid_sync
@@ -26,6 +27,7 @@ __all__ = [
     "TuneResult",
     "Variations",
     "check_params",
+    "dev_split",
     "estimate_cost",
     "experiments",
     "grid",

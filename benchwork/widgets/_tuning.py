@@ -335,8 +335,8 @@ class TuningView(anywidget.AnyWidget):
         loop and ``await view.task`` works in a later cell.
         """
         from benchwork.runner import coerce_suite
+        from benchwork.tuning import dev_split as split
         from benchwork.tuning import tune_prompt
-        from benchwork.tuning._candidates import split
 
         allowed = set(inspect.signature(tune_prompt).parameters) - {
             "suite", "target", "meta", "on_generation",
