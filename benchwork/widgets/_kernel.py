@@ -1,4 +1,6 @@
-"""Send a widget's update as part of the cell running now, so executed notebooks keep it.
+"""Kernel plumbing for widgets: which cell a message belongs to, and which loop work runs on.
+
+Send a widget's update as part of the cell running now, so executed notebooks keep it.
 
 A run goes on in a task started by one cell while later cells execute. ipykernel stamps
 each message with the parent request of the context that sends it (a context variable), so
@@ -11,11 +13,12 @@ now (captured by an IPython ``pre_execute`` hook), which fixes the header and no
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["in_current_cell"]
+__all__ = ["call_on", "in_current_cell", "running_loop"]
 
 _current: contextvars.Context | None = None
 _hooked = False
@@ -48,3 +51,38 @@ def in_current_cell(fn: Callable[..., Any], *args: Any) -> Any:
     if ctx is None:
         return fn(*args)
     return ctx.copy().run(fn, *args)
+
+
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop running in this thread, or None."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def call_on(
+    loop: asyncio.AbstractEventLoop,
+    fn: Callable[[], Any],
+    on_error: Callable[[Exception], Any] | None = None,
+) -> None:
+    """Call ``fn()`` on *loop*: now when this thread runs it, else handed over thread-safely.
+
+    JupyterLab 4.6 / ipykernel 7 can handle a widget's click on another thread than the
+    cells' loop; work started there (a run, a tuning) must go on the cells' loop so a later
+    cell can ``await`` it. A handed-over call that raises reports to *on_error* (nobody else
+    is listening); called here, it raises as usual.
+    """
+    if loop is running_loop():
+        fn()
+        return
+
+    def there() -> None:
+        try:
+            fn()
+        except Exception as exc:
+            if on_error is None:
+                raise
+            on_error(exc)
+
+    loop.call_soon_threadsafe(there)

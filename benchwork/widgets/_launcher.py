@@ -28,7 +28,7 @@ import traitlets
 
 from benchwork.errors import BenchworkError
 from benchwork.widgets._assets import asset_text
-from benchwork.widgets._kernel import in_current_cell
+from benchwork.widgets._kernel import call_on, in_current_cell, running_loop
 from benchwork.widgets._launcher_params import (
     OWN_FIELDS,
     STANDARD_PARAMS,
@@ -121,7 +121,7 @@ class Launcher(anywidget.AnyWidget):
         self._known_table: pl.DataFrame | None = None
         self._last_push: dict[str, float] = {}
         #: the loop the Launcher was made on (a notebook's cells): runs start there
-        self._loop = _current_loop()
+        self._loop = running_loop()
         with self.hold_sync():
             if self.suite is not None:
                 self.suite_name, self.suite_cases = self.suite.name, len(self.suite)
@@ -319,7 +319,7 @@ class Launcher(anywidget.AnyWidget):
         target with an unsupported or invalid parameter, or no running event loop.
         """
         loop = self._launchable()
-        if loop is not _current_loop():
+        if loop is not running_loop():
             raise BenchworkError(
                 "launch() runs on the event loop the Launcher was created on; call it from "
                 "there (a notebook cell), or click Start"
@@ -330,7 +330,7 @@ class Launcher(anywidget.AnyWidget):
         """The loop to start the run on, or ``BenchworkError`` saying why there is none."""
         self._refresh()
         loop = self._loop if self._loop is not None and self._loop.is_running() else None
-        loop = loop or _current_loop()
+        loop = loop or running_loop()
         problem = None
         if self.suite is None:
             problem = "no suite: create the launcher as Launcher(suite, ...)"
@@ -352,18 +352,11 @@ class Launcher(anywidget.AnyWidget):
         """The Start button: the run goes on the loop the cells run on, even when the kernel
         handles the click on another thread (JupyterLab can route comm messages to a subshell),
         so that ``await launcher.handle`` works in a later cell."""
-        loop = self._launchable()
-        if loop is _current_loop():
-            self._start()
-            return
-
-        def start_there() -> None:
-            try:
-                self._start()
-            except Exception as exc:  # said in the widget: nobody else is listening
-                self._say(f"not started: {type(exc).__name__}: {exc}", error=True)
-
-        loop.call_soon_threadsafe(start_there)
+        call_on(
+            self._launchable(),
+            self._start,
+            lambda exc: self._say(f"not started: {type(exc).__name__}: {exc}", error=True),
+        )
 
     def _start(self) -> Any:
         from benchwork.runner import start
@@ -581,13 +574,6 @@ class Launcher(anywidget.AnyWidget):
     def __repr__(self) -> str:
         names = ", ".join(p["name"] for p in self.picks)
         return f"Launcher({self.suite_name!r}, targets=[{names}], runs={len(self.handles)})"
-
-
-def _current_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
 
 
 def _int(value: Any) -> str:

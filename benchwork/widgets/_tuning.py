@@ -28,7 +28,7 @@ import traitlets
 
 from benchwork.errors import BenchworkError
 from benchwork.widgets._assets import asset_text
-from benchwork.widgets._kernel import in_current_cell
+from benchwork.widgets._kernel import call_on, in_current_cell, running_loop
 from benchwork.widgets._tuning_options import (
     EVOLVE_ONLY,
     KNOB_DEFAULTS,
@@ -314,7 +314,7 @@ class TuningView(anywidget.AnyWidget):
         self._tuner: tuple[Suite, Target, Target] | None = None
         self._fixed: dict[str, Any] = {}
         #: the loop the view was made on (a notebook's cells): tunings start there
-        self._loop = _current_loop()
+        self._loop = running_loop()
         self.on_msg(self._on_msg)
         if result is not None:
             self.show(result)
@@ -389,7 +389,7 @@ class TuningView(anywidget.AnyWidget):
         running, with an invalid knob, or off the view's event loop.
         """
         loop = self._startable()
-        if loop is not _current_loop():
+        if loop is not running_loop():
             raise BenchworkError(
                 "start() runs on the event loop the TuningView was created on; call it from "
                 "there (a notebook cell), or click Tune"
@@ -401,17 +401,13 @@ class TuningView(anywidget.AnyWidget):
         task = self.task
         if task is None or task.done():
             return False
-        loop = task.get_loop()
-        if loop is _current_loop():
-            task.cancel()
-        else:
-            loop.call_soon_threadsafe(task.cancel)
+        call_on(task.get_loop(), task.cancel)
         return True
 
     def _startable(self) -> asyncio.AbstractEventLoop:
         """The loop to tune on, or ``BenchworkError`` (also said in the widget) saying why not."""
         loop = self._loop if self._loop is not None and self._loop.is_running() else None
-        loop = loop or _current_loop()
+        loop = loop or running_loop()
         problem = None
         try:
             if self._tuner is None:
@@ -436,18 +432,11 @@ class TuningView(anywidget.AnyWidget):
         """The Tune button: the tuning goes on the loop the cells run on, even when the kernel
         handles the click on another thread (JupyterLab can route comm messages to a subshell),
         so that ``await view.task`` works in a later cell."""
-        loop = self._startable()
-        if loop is _current_loop():
-            self._start()
-            return
-
-        def start_there() -> None:
-            try:
-                self._start()
-            except Exception as exc:  # said in the widget: nobody else is listening
-                self._say("error", f"not started: {type(exc).__name__}: {exc}")
-
-        loop.call_soon_threadsafe(start_there)
+        call_on(
+            self._startable(),
+            self._start,
+            lambda exc: self._say("error", f"not started: {type(exc).__name__}: {exc}"),
+        )
 
     def _start(self) -> asyncio.Task[TuneResult]:
         options = self.options
@@ -643,13 +632,6 @@ class TuningView(anywidget.AnyWidget):
     def static_html(cls, state: dict[str, Any]) -> str:
         """The candidates table with intervals, the winner's diff and the held-out verdict."""
         return _render_static(state)
-
-
-def _current_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
 
 
 def _json(value: Any) -> Any:
