@@ -7,10 +7,14 @@ on ``sys.path``).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
+import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +23,7 @@ from typing import Any
 __all__ = [
     "BROWSER_ARGS",
     "CHROMIUM",
+    "jupyter_server",
     "kill_9_when",
     "lab_notebook",
     "sim_setup_code",
@@ -155,3 +160,70 @@ def lab_notebook(
             except Exception:
                 pass
             browser.close()
+
+
+@contextmanager
+def jupyter_server(
+    base: Path, module: str, args: Sequence[str], *, data_dir: bool = False
+) -> Iterator[tuple[str, Path, dict[str, str]]]:
+    """Start ``python -m <module>`` (jupyterlab, jupyter_server) under *base*; yield URL, root, env.
+
+    Fresh config, runtime and settings dirs (and data dir with *data_dir*), no news pop-up, no
+    token, a free port, isolated benchwork home and cache; waits up to 180 s for
+    ``/api/status`` (a loaded 2-core machine starts it slowly); stops the server at the end.
+    """
+    import pytest
+
+    root = base / "root"
+    root.mkdir()
+    settings = base / "settings"
+    notify = settings / "@jupyterlab" / "apputils-extension"
+    notify.mkdir(parents=True)
+    (notify / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(base / "config"),
+        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(settings),
+        "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
+        "BENCHWORK_HOME": str(base / "bw-home"),
+        "BENCHWORK_CACHE_DIR": str(base / "bw-cache"),
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    }
+    if data_dir:
+        env["JUPYTER_DATA_DIR"] = str(base / "data")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    common = ["--no-browser", "--ip=127.0.0.1", f"--port={port}", "--allow-root",
+              f"--ServerApp.root_dir={root}", "--IdentityProvider.token=",
+              "--ServerApp.password="]  # fmt: skip
+    log_path = base / "server.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", module, *common, *args],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 180
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/api/status", timeout=2):
+                        break
+                except OSError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        log.flush()
+                        pytest.fail(f"{module} did not start:\n{log_path.read_text()}")
+                    time.sleep(0.2)
+            yield url, root, env
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()

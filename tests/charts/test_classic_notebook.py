@@ -22,18 +22,15 @@ Skipped only when /usr/bin/chromium, playwright or the front end's package is mi
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support import BROWSER_ARGS, CHROMIUM, write_notebook
+from support import BROWSER_ARGS, CHROMIUM, jupyter_server, write_notebook
 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} not found (apt-get install -y chromium)", allow_module_level=True)
@@ -54,82 +51,17 @@ CELLS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def classic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, dict[str, str]]]:
     """A Jupyter server with the classic UI (and Notebook 7 if installed): URL, root, env.
 
     Fresh config, runtime, data and settings dirs; no token; a free port."""
     pytest.importorskip("nbclassic", reason="nbclassic not installed (pip install nbclassic)")
+    args = ["--JupyterNotebookApp.expose_app_in_browser=True", "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]  # fmt: skip
     base = tmp_path_factory.mktemp("classic")
-    root = base / "root"
-    root.mkdir()
-    settings = base / "settings"
-    notify = settings / "@jupyterlab" / "apputils-extension"
-    notify.mkdir(parents=True)
-    (notify / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False})
-    )
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(base / "config"),
-        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
-        "JUPYTER_DATA_DIR": str(base / "data"),
-        "JUPYTERLAB_SETTINGS_DIR": str(settings),
-        "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
-        "BENCHWORK_HOME": str(base / "bw-home"),
-        "BENCHWORK_CACHE_DIR": str(base / "bw-cache"),
-        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-    }
-    port = _free_port()
-    log = open(base / "server.log", "w")  # closed in the finally below
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyter_server",
-            "--no-browser",
-            "--ip=127.0.0.1",
-            f"--port={port}",
-            "--allow-root",
-            f"--ServerApp.root_dir={root}",
-            "--IdentityProvider.token=",
-            "--ServerApp.password=",
-            "--JupyterNotebookApp.expose_app_in_browser=True",
-            "--LabApp.news_url=None",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180  # a loaded 2-core machine starts it slowly
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/status", timeout=2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
-                    pytest.fail(
-                        f"Jupyter server did not start:\n{(base / 'server.log').read_text()}"
-                    )
-                time.sleep(0.2)
-        yield url, root, env
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with jupyter_server(base, "jupyter_server", args, data_dir=True) as server:
+        yield server
 
 
 def _shutdown_kernels(url: str) -> None:
