@@ -327,6 +327,8 @@ export function render({ model, el }) {
       if ((t.unknown || []).length) {
         text += ` — no price for ${t.unknown.join(", ")}; priced targets: ${money(t.priced_usd)}`;
       }
+    } else if (t.problem) {
+      text = t.problem;
     } else if (!model.get("suite_name")) {
       text = "no suite: the estimate needs Launcher(suite, …)";
     }

@@ -26,7 +26,7 @@ import anywidget
 import polars as pl
 import traitlets
 
-from benchwork.errors import BenchworkError
+from benchwork.errors import BenchworkError, SuiteError
 from benchwork.widgets._assets import asset_text
 from benchwork.widgets._kernel import call_on, in_current_cell, running_loop
 from benchwork.widgets._launcher_params import (
@@ -36,6 +36,7 @@ from benchwork.widgets._launcher_params import (
     parse_value,
     value_problem,
 )
+from benchwork.widgets._suite_builder import SuiteBuilder
 
 #: how many of litellm's known models are sent to the browser at once
 KNOWN_LIMIT = 200
@@ -46,7 +47,9 @@ __all__ = ["KNOWN_LIMIT", "Launcher"]
 class Launcher(anywidget.AnyWidget):
     """Model discovery, target and parameter picking, a cost estimate and a Start button.
 
-    ``Launcher(suite, api_base=..., provider="openai", on_start=fn, **run_options)``; the run
+    ``Launcher(suite, api_base=..., provider="openai", on_start=fn, **run_options)``; *suite* is
+    a Suite, a suite file, or a ``SuiteBuilder`` (followed live: Start runs its cases as edited
+    then, and the estimate follows its edits). The run
     options (``repeats``, ``cache``, ``cache_dir``, ``home``, ``scorers``, ...) go to
     ``benchwork.runner.start``. After Start, ``handle`` is the last run's ``RunHandle`` and
     ``handles`` all of them; ``on_start(handle)`` is called with each.
@@ -102,7 +105,7 @@ class Launcher(anywidget.AnyWidget):
         super().__init__()
         import inspect
 
-        from benchwork.runner import coerce_suite, start
+        from benchwork.runner import start
 
         allowed = set(inspect.signature(start).parameters) - {"suite", "targets"}
         unknown = sorted(set(run_options) - allowed)
@@ -111,7 +114,8 @@ class Launcher(anywidget.AnyWidget):
                 f"Launcher: unknown run option(s) {', '.join(map(repr, unknown))}; "
                 f"benchwork.runner.start takes {', '.join(sorted(allowed))}"
             )
-        self.suite = coerce_suite(suite) if suite is not None else None
+        self._builder: Any = None  # a SuiteBuilder whose current suite is the one to run
+        self._suite: Any = None
         self.on_start = on_start
         self.run_options = dict(run_options)
         self.run_options.setdefault("progress", False)  # the launcher and on_start show it
@@ -123,14 +127,62 @@ class Launcher(anywidget.AnyWidget):
         #: the loop the Launcher was made on (a notebook's cells): runs start there
         self._loop = running_loop()
         with self.hold_sync():
-            if self.suite is not None:
-                self.suite_name, self.suite_cases = self.suite.name, len(self.suite)
+            self.suite = suite
             self.api_base = api_base or ""
             self.provider = provider
             self.api_key_env = api_key_env or ""
         for t in targets or []:
             self.add_target(t)
         self.on_msg(self._on_msg)
+
+    # -- the suite ---------------------------------------------------------------------------
+    @property
+    def suite(self) -> Any:
+        """The suite a Start runs: the one given, or a ``SuiteBuilder``'s suite as edited now
+        (the builder's ``SuiteError`` when one of its cases is invalid)."""
+        return self._builder.suite if self._builder is not None else self._suite
+
+    @suite.setter
+    def suite(self, suite: Any) -> None:
+        """A Suite, a suite file's path, a SuiteBuilder (followed live), or None."""
+        from benchwork.runner import coerce_suite
+
+        if self._builder is not None:
+            self._builder.unobserve(self._builder_changed, names=["cases", "settings"])
+        if isinstance(suite, SuiteBuilder):
+            self._builder, self._suite = suite, None
+            suite.observe(self._builder_changed, names=["cases", "settings"])
+        else:
+            self._builder = None
+            self._suite = None if suite is None else coerce_suite(suite)
+        self._suite_changed()
+
+    def _builder_changed(self, _change: Any = None) -> None:
+        self._suite_changed()
+        if self.picks:
+            self._refresh()
+
+    def _suite_changed(self) -> None:
+        self._estimates.clear()  # keyed by target only: a new suite prices differently
+        if self._builder is not None:
+            name = str(self._builder.settings.get("name") or "suite builder")
+            self.suite_name, self.suite_cases = name, len(self._builder.cases)
+        elif self._suite is not None:
+            self.suite_name, self.suite_cases = self._suite.name, len(self._suite)
+        else:
+            self.suite_name, self.suite_cases = "", 0
+
+    def _current_suite(self) -> tuple[Any, str | None]:
+        """(the suite now, None) or (None, why there is none to run)."""
+        try:
+            suite = self.suite
+        except SuiteError as exc:
+            return None, f"the suite builder has an invalid case: {exc}"
+        if suite is None:
+            return None, "no suite: create the launcher as Launcher(suite, ...)"
+        if not len(suite):
+            return None, "the suite has no cases"
+        return suite, None
 
     # -- discovery ---------------------------------------------------------------------------
     def discover(
@@ -331,9 +383,9 @@ class Launcher(anywidget.AnyWidget):
         self._refresh()
         loop = self._loop if self._loop is not None and self._loop.is_running() else None
         loop = loop or running_loop()
-        problem = None
-        if self.suite is None:
-            problem = "no suite: create the launcher as Launcher(suite, ...)"
+        _suite, problem = self._current_suite()
+        if problem is not None:
+            pass
         elif not self.picks:
             problem = "no target picked: add one from the discovered or known models"
         elif self.issues:
@@ -361,7 +413,12 @@ class Launcher(anywidget.AnyWidget):
     def _start(self) -> Any:
         from benchwork.runner import start
 
-        handle = start(self.suite, self.targets, **self.run_options)  # type: ignore[arg-type]
+        suite, problem = self._current_suite()
+        if problem is not None:  # the builder changed between the check and the start
+            text = f"not started: {problem}"
+            self._say(text, error=True)
+            raise BenchworkError(text)
+        handle = start(suite, self.targets, **self.run_options)
         self.handles.append(handle)
         self.runs = [*self.runs, self._run_row(handle)]
         handle.subscribe(lambda event, h=handle: self._on_run_event(h, event))
@@ -495,10 +552,13 @@ class Launcher(anywidget.AnyWidget):
             good.append(target)
         with self.hold_sync():
             self.issues, self.accepted = issues, accepted
-            if estimate is not False and self.suite is not None:
-                self._estimate(good)
+            suite, problem = self._current_suite()
+            if estimate is not False and suite is not None:
+                self._estimate(suite, good)
+            elif self._builder is not None:  # an invalid builder: no estimate until it is fixed
+                self.estimate_rows, self.estimate_total = [], {"problem": problem}
 
-    def _estimate(self, targets: list[Any]) -> None:
+    def _estimate(self, suite: Any, targets: list[Any]) -> None:
         from benchwork.tuning import estimate_cost
 
         rows = []
@@ -508,7 +568,7 @@ class Launcher(anywidget.AnyWidget):
                               t.params.get("max_completion_tokens"), t.input_per_mtok,
                               t.output_per_mtok, reps], default=str)  # fmt: skip
             if key not in self._estimates:
-                frame = estimate_cost(self.suite, [t], repeats=reps,  # type: ignore[arg-type]
+                frame = estimate_cost(suite, [t], repeats=reps,
                                       assumed_output=self.assumed_output)  # fmt: skip
                 self._estimates[key] = frame.row(0, named=True)
             rows.append(self._estimates[key])

@@ -397,3 +397,46 @@ def test_an_executed_notebook_keeps_the_launchers_last_state(tmp_path: Path) -> 
     assert page is not None
     assert "<code>openai/pm</code>" in page and "max_tokens=8" in page
     assert f"${est['cost_usd']:,.4f}" in page and "finished, 5 rows" in page
+
+
+async def test_a_suite_builder_is_followed_live_and_an_invalid_case_refuses_start(
+    sim, tmp_path: Path
+) -> None:
+    """Launcher(builder): the estimate follows the builder's edits, Start runs the cases as
+    edited then, and a case the loader refuses blocks the start (nothing reaches the sim)."""
+    from benchwork.widgets import SuiteBuilder
+
+    builder = SuiteBuilder(_suite(3))
+    launcher = Launcher(builder, cache="off", home=tmp_path)
+    assert (launcher.suite_name, launcher.suite_cases) == ("launch-suite", 3)
+    launcher.discover(sim.base_url)
+    launcher.add_discovered("priced")
+    assert launcher.estimate_total["calls"] == 3
+    builder.add(bw.Case("extra", input="Say 9 twice.", expected="9 9"))
+    assert launcher.suite_cases == 4 and launcher.estimate_total["calls"] == 4
+    assert launcher.estimate()["input_tokens"][0] > estimate_cost(_suite(3), launcher.targets)[
+        "input_tokens"
+    ][0]  # priced again from the edited suite, not from a stale cache
+
+    cases = [dict(c) for c in builder.cases]
+    cases[1]["id"] = cases[0]["id"]  # what typing a duplicate id in the grid does
+    builder.cases = cases
+    assert launcher.estimate_rows == []
+    assert "invalid case" in launcher.estimate_total["problem"]
+    assert "l0" in launcher.estimate_total["problem"]
+    with pytest.raises(BenchworkError, match="suite builder has an invalid case"):
+        launcher.launch()
+    assert launcher.message_is_error and launcher.handle is None
+    assert sim.requests == []
+
+    cases = [dict(c) for c in builder.cases]
+    cases[1]["id"] = "l1-renamed"
+    builder.cases = cases
+    assert launcher.estimate_total["calls"] == 4
+    run = await launcher.launch()
+    assert run.status == "finished"
+    assert sorted(run.results["case_id"]) == ["extra", "l0", "l1-renamed", "l2"]
+    assert len(sim.requests) == 4
+    launcher.suite = _suite(2)  # a plain suite again: the builder is no longer followed
+    builder.add(bw.Case("ignored", input="x"))
+    assert (launcher.suite_name, launcher.suite_cases) == ("launch-suite", 2)
