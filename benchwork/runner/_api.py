@@ -145,6 +145,17 @@ class RunHandle:
     def done(self) -> bool:
         return self.task.done()
 
+    def result(self) -> Run:
+        """The finished Run without awaiting (after ``cancel()`` the partial Run); raises the
+        run's own error if it failed, and ``BenchworkError`` while it is still going."""
+        if not self.task.done():
+            raise BenchworkError(
+                f"run {self.run_id} is still {self.status}: await the handle, or check done()"
+            )
+        if self.task.cancelled():
+            return self._session.result()
+        return self.task.result()
+
     async def wait(self) -> Run:
         """The Run when finished; after ``cancel()`` the partial Run (status "cancelled")."""
         try:

@@ -8,6 +8,7 @@ current page and the current case are synced to the browser, so a 10,000-row run
 smoothly. The frame logic lives in ``_explore_data`` (tested without a browser).
 
     Explorer(run)                                  # opens on the first case
+    Explorer(handle)                               # a run still going: fills in when it ends
     ex = Explorer(run, baseline=old_run, case="c3")
     ex.case_id = "c7"                              # moves the view from Python
 """
@@ -24,10 +25,12 @@ import traitlets
 
 from benchwork.analysis import Results
 from benchwork.errors import BenchworkError
+from benchwork.runner import RunHandle
 from benchwork.store import RunStore
 from benchwork.suite import Suite
 from benchwork.widgets._assets import asset_text
 from benchwork.widgets._explore_data import FILTERS, ExploreData, diff_html
+from benchwork.widgets._kernel import in_current_cell
 
 __all__ = ["Explorer"]
 
@@ -49,7 +52,8 @@ class Explorer(anywidget.AnyWidget):
     """A run's results per case: outputs side by side, diffs, scores, filters and a heatmap.
 
     ``Explorer(run, baseline=None, case=None, score=None, page_size=25)``: ``run`` is a Run
-    (its saved suite gives each case's input and expected value) or a results frame;
+    (its saved suite gives each case's input and expected value), a results frame, or a
+    ``RunHandle`` (``Explorer(launcher.handle)``: shown as waiting, filled in when it ends);
     ``baseline`` another run for the ``regressed`` filter; ``case`` the case to open;
     ``score`` the score that colours the heatmap (default the first). Set ``case_id``,
     ``filter``, ``search`` or ``page`` from Python to move the view; the browser sets the same
@@ -87,7 +91,7 @@ class Explorer(anywidget.AnyWidget):
 
     def __init__(
         self,
-        run: Results,
+        run: Results | RunHandle,
         *,
         baseline: Results | None = None,
         case: str | None = None,
@@ -95,16 +99,42 @@ class Explorer(anywidget.AnyWidget):
         page_size: int = 25,
     ) -> None:
         super().__init__()
-        cases, note = _run_cases(run)
-        self._data = ExploreData(run, cases, baseline)
         self._ids: list[str] = []
         if page_size < 1:
             raise BenchworkError(f"Explorer: page_size must be at least 1, got {page_size}")
-        names = [c.removeprefix("score_") for c in self._data.score_cols]
+        if isinstance(run, RunHandle):
+            if not run.done():  # fill in when the run ends (the cell returns now)
+                self.run_id = run.run_id
+                self.note = f"waiting for run {run.run_id} to finish: the outputs show then"
+                run.task.add_done_callback(
+                    lambda _task: in_current_cell(
+                        self._fill_in, run, baseline, case, score, page_size
+                    )
+                )
+                return
+            run = run.result()
+        self._load(run, baseline, case, score, page_size)
+
+    def _fill_in(
+        self, handle: RunHandle, baseline: Any, case: Any, score: Any, page_size: int
+    ) -> None:
+        """The awaited run has ended: show it, or say in the note why there is nothing."""
+        try:
+            self._load(handle.result(), baseline, case, score, page_size)
+        except Exception as exc:  # a done-callback: the widget is where it can show
+            self.note = f"run {handle.run_id} ended without results to explore: {exc}"
+
+    def _load(
+        self, run: Any, baseline: Any, case: str | None, score: str | None, page_size: int
+    ) -> None:
+        cases, note = _run_cases(run)
+        data = ExploreData(run, cases, baseline)
+        names = [c.removeprefix("score_") for c in data.score_cols]
         if score is not None and score.removeprefix("score_") not in names:
             raise BenchworkError(
                 f"Explorer: no score {score!r} in this run; scores: {names or 'none'}"
             )
+        self._data = data
         with self.hold_sync():
             self.run_id = str(getattr(run, "id", "") or "")
             self.baseline_id = (
@@ -123,9 +153,17 @@ class Explorer(anywidget.AnyWidget):
             self.case_id = first  # the observer opens it
 
     # -- validation ----------------------------------------------------------------------------
+    def _loaded(self) -> None:
+        if not hasattr(self, "_data"):
+            raise traitlets.TraitError(
+                f"Explorer: still waiting for run {self.run_id} to finish; nothing to show yet"
+            )
+
     @traitlets.validate("case_id")
     def _check_case(self, proposal: dict[str, Any]) -> str:
         value = str(proposal["value"])
+        if value:
+            self._loaded()
         if value and not self._data.has_case(value):
             some = ", ".join(self._data.case_ids[:5])
             raise traitlets.TraitError(
@@ -137,6 +175,7 @@ class Explorer(anywidget.AnyWidget):
     @traitlets.validate("filter")
     def _check_filter(self, proposal: dict[str, Any]) -> str:
         value = str(proposal["value"])
+        self._loaded()
         if value not in FILTERS:
             raise traitlets.TraitError(
                 f"Explorer: unknown filter {value!r}; one of {', '.join(FILTERS)}"
@@ -150,6 +189,8 @@ class Explorer(anywidget.AnyWidget):
     @traitlets.validate("score")
     def _check_score(self, proposal: dict[str, Any]) -> str:
         value = str(proposal["value"]).removeprefix("score_")
+        if value:
+            self._loaded()
         if value and f"score_{value}" not in self._data.score_cols:
             raise traitlets.TraitError(f"Explorer: no score {value!r}; scores: {self.scores}")
         return value

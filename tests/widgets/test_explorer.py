@@ -3,6 +3,7 @@ and a 10,000-row run whose synced state stays small, all over real runs against 
 
 from __future__ import annotations
 
+import asyncio
 import html
 import itertools
 import json
@@ -484,3 +485,44 @@ def test_a_10000_row_run_sends_one_page(big_run: Any) -> None:
     assert ex.case_ids == ["q4321"]
     ex.case_id = "q4321"
     assert ex.case["id"] == "q4321" and len(ex.case["calls"]) == 2
+
+
+async def test_a_run_handle_shows_waiting_then_fills_in_when_the_run_ends(tmp_path: Path) -> None:
+    """Explorer(handle) of a run still going: the cell returns at once with a waiting note,
+    moving the view is refused with a clear message, and the outputs show once it ends; a
+    cancelled run's partial results are shown too."""
+    suite = bw.Suite.from_records(
+        [{"id": f"w{i}", "input": f"What is {i} + 1?", "expected": str(i + 1)} for i in range(6)],
+        name="waiting",
+    )
+    slow = SimModel("slow", ttft_s=0.2, itl_s=0.0, tokens=2)
+    with SimServer([slow], answers=suite.expected_by_prompt()) as sim:
+        target = Target("openai_like/slow", api_base=sim.base_url, concurrency=2)
+        opts: dict[str, Any] = {"cache": "off", "home": tmp_path / "home", "progress": False}
+        handle = bw.start(suite, [target], **opts)
+        ex = Explorer(handle, case="w3")
+        assert not handle.done()
+        assert ex.run_id == handle.run_id and "waiting for run" in ex.note
+        assert ex.rows == [] and ex.case == {}
+        with pytest.raises(traitlets.TraitError, match="still waiting for run"):
+            ex.case_id = "w1"
+        with pytest.raises(BenchworkError, match=r"is still (pending|running): await the handle"):
+            handle.result()
+        run = await handle
+        await asyncio.sleep(0)  # the task's done-callbacks run on the next loop turn
+        assert handle.result() is run
+        assert ex.note == "" and ex.case_id == "w3" and ex.case["expected"] == ["4"]
+        assert ex.matches == 6 and [r["id"] for r in ex.rows] == [f"w{i}" for i in range(6)]
+        assert Explorer(handle).matches == 6  # a finished handle opens at once
+
+        cancelled = bw.start(suite, [target], **opts)
+        partial = Explorer(cancelled)
+        for _ in range(200):  # let the first calls finish
+            if cancelled.progress.done >= 2:
+                break
+            await asyncio.sleep(0.02)
+        cancelled.cancel()
+        result = await cancelled
+        await asyncio.sleep(0)
+        assert result.status == "cancelled" and 2 <= result.results.height < 6
+        assert partial.note == "" and partial.matches == result.results["case_id"].n_unique()
