@@ -37,6 +37,7 @@ function fmtCost(cost, unpriced, detail = true) {
   }
   const c = num(cost);
   if (c === null) return "—";
+  if (c > 0 && c < 0.0001) return "<$0.0001"; // spent, but below the shown precision
   return c < 1 ? `$${c.toFixed(4)}` : `$${c.toFixed(2)}`;
 }
 

@@ -432,6 +432,8 @@ def fmt_cost(cost: Any, unpriced: Any, *, detail: bool = True) -> str:
     if isinstance(unpriced, int) and unpriced > 0:
         return f"unknown ({unpriced} unpriced)" if detail else "unknown"
     c = _num(cost)
+    if c is not None and 0 < c < 0.0001:  # spent, but below the shown precision: never "$0"
+        return "<$0.0001"
     return "—" if c is None else f"${c:.4f}" if c < 1 else f"${c:.2f}"
 
 

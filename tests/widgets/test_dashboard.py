@@ -18,7 +18,7 @@ pytest.importorskip("anywidget")
 import benchwork as bw
 from benchwork.sim import Fault, SimModel, SimServer
 from benchwork.widgets import Dashboard, asset_path, static_html
-from benchwork.widgets._dashboard import RunningMedian, eta_s, sparkline_svg
+from benchwork.widgets._dashboard import RunningMedian, eta_s, fmt_cost, sparkline_svg
 
 NO_RETRY = bw.client.RetryPolicy(max_attempts=1, max_wait_s=0)
 
@@ -292,6 +292,18 @@ def test_static_html_renders_the_last_state_safely() -> None:
     assert "HTTP 500 ×1" in out and "no HTTP status ×1" in out and "stream_cut ×1" in out
     assert "unknown (5 unpriced)" in out and "$0" not in out  # never an unknown cost as 0
     assert out.count("<polyline") == 2 and "12 s" in out
+
+
+@given(st.floats(min_value=0, max_value=1e6, allow_nan=False))
+def test_a_cost_is_never_shown_as_zero_when_something_was_spent(cost: float) -> None:
+    shown = fmt_cost(cost, 0)
+    if cost == 0:
+        assert shown == "$0.0000"
+    elif cost < 0.0001:
+        assert shown == "<$0.0001"
+    else:
+        assert float(shown.removeprefix("$")) > 0 and abs(float(shown[1:]) - cost) <= 0.005
+    assert fmt_cost(cost, 2) == "unknown (2 unpriced)" and fmt_cost(None, 0) == "—"
 
 
 def test_static_html_of_an_empty_or_odd_state() -> None:
