@@ -414,9 +414,10 @@ async def test_a_suite_builder_is_followed_live_and_an_invalid_case_refuses_star
     assert launcher.estimate_total["calls"] == 3
     builder.add(bw.Case("extra", input="Say 9 twice.", expected="9 9"))
     assert launcher.suite_cases == 4 and launcher.estimate_total["calls"] == 4
-    assert launcher.estimate()["input_tokens"][0] > estimate_cost(_suite(3), launcher.targets)[
-        "input_tokens"
-    ][0]  # priced again from the edited suite, not from a stale cache
+    assert (
+        launcher.estimate()["input_tokens"][0]
+        > estimate_cost(_suite(3), launcher.targets)["input_tokens"][0]
+    )  # priced again from the edited suite, not from a stale cache
 
     cases = [dict(c) for c in builder.cases]
     cases[1]["id"] = cases[0]["id"]  # what typing a duplicate id in the grid does
