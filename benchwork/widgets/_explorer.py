@@ -302,6 +302,8 @@ def _static_case(state: dict[str, Any]) -> str:
     if state.get("baseline_id"):
         head += f" vs baseline <code>{esc(str(state['baseline_id']))}</code>"
     head += "</div>"
+    if state.get("note"):  # e.g. still waiting for the run, or no saved suite
+        head += f'<p class="muted">{esc(str(state["note"]))}</p>'
     if not case:
         return f'{_STYLE}<div class="bw-x">{head}<p class="muted">no case open</p></div>'
     calls = [c for c in case.get("calls") or [] if isinstance(c, dict)]

@@ -504,6 +504,7 @@ async def test_a_run_handle_shows_waiting_then_fills_in_when_the_run_ends(tmp_pa
         assert not handle.done()
         assert ex.run_id == handle.run_id and "waiting for run" in ex.note
         assert ex.rows == [] and ex.case == {}
+        assert "waiting for run" in Explorer.static_html(ex.get_state())  # an export says so
         with pytest.raises(traitlets.TraitError, match="still waiting for run"):
             ex.case_id = "w1"
         with pytest.raises(BenchworkError, match=r"is still (pending|running): await the handle"):
