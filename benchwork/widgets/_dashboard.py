@@ -180,6 +180,7 @@ class _RunWatch:
         }
         for row in handle.results.iter_rows(named=True):  # rows finished before we watched
             self._stats(row["target"]).add(row, seen=False)
+        self.inbox: list[Any] = []  # records not yet counted (counted when a state is made)
         self.unsubscribe: Callable[[], None] | None = (
             None if handle.done() else handle.subscribe(on_event)
         )
@@ -191,7 +192,13 @@ class _RunWatch:
         return stats
 
     def add(self, record: Any) -> None:
-        self._stats(record.target).add(record, seen=True)
+        """Queue a finished call's record: O(1) on the run's loop, counted at the next state."""
+        self.inbox.append(record)
+
+    def _drain(self) -> None:
+        inbox, self.inbox = self.inbox, []
+        for record in inbox:
+            self._stats(record.target).add(record, seen=True)
 
     def stop(self) -> None:
         if self.unsubscribe is not None:
@@ -202,6 +209,7 @@ class _RunWatch:
         """The run's state for the front end; frozen once the run is over (elapsed stops)."""
         if self.final is not None:
             return self.final
+        self._drain()
         handle = self.handle
         p = handle.progress
         status = self.status or handle.status
@@ -344,6 +352,9 @@ class Dashboard(anywidget.AnyWidget):
 
     # -- events → aggregates → (throttled) traitlets ---------------------------------------
     def _on_event(self, run_id: str, event: Event) -> None:
+        """Runs on the run's event loop between its calls, so it only queues: the record waits
+        in the run's inbox and is counted when the next (throttled, timer-driven) state is
+        made, away from the burst of calls that start as others finish."""
         watch = self._watches.get(run_id)
         if watch is None:
             return
@@ -356,14 +367,12 @@ class Dashboard(anywidget.AnyWidget):
             watch.stop()
             self._push()  # the last state always goes out
             return
-        if event.kind == "run_started" or self._last_push + self.min_interval_s <= time.monotonic():
-            self._push()
-        elif self._pending is None:
-            wait = self._last_push + self.min_interval_s - time.monotonic()
+        if self._pending is None:
+            wait = max(self._last_push + self.min_interval_s - time.monotonic(), 0.0)
             try:  # flush the held-back state even if no further event comes soon
-                self._pending = asyncio.get_running_loop().call_later(max(wait, 0.0), self._push)
-            except RuntimeError:
-                pass
+                self._pending = asyncio.get_running_loop().call_later(wait, self._push)
+            except RuntimeError:  # no loop here (events fed by hand): show it now
+                self._push()
 
     def _push(self) -> None:
         if self._pending is not None:
