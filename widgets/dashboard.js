@@ -77,15 +77,15 @@ function sparkline(values, width = 64, height = 16) {
   const pts = (values || []).filter((v) => num(v) !== null);
   svg.dataset.points = String(pts.length);
   if (pts.length < 2) return svg;
-  const lo = Math.min(...pts);
-  const hi = Math.max(...pts);
+  const lo = Math.min(...pts) / 2; // halves: hi - lo cannot overflow to Infinity
+  const hi = Math.max(...pts) / 2;
   const span = hi - lo || 1;
   const step = (width - 2) / (pts.length - 1);
   const line = document.createElementNS(SVG, "polyline");
   line.setAttribute(
     "points",
     pts
-      .map((v, i) => `${(1 + i * step).toFixed(1)},${(height - 1 - ((v - lo) / span) * (height - 2)).toFixed(1)}`)
+      .map((v, i) => `${(1 + i * step).toFixed(1)},${(height - 1 - ((v / 2 - lo) / span) * (height - 2)).toFixed(1)}`)
       .join(" "),
   );
   svg.append(line);

@@ -21,6 +21,7 @@ import asyncio
 import heapq
 import html
 import math
+import random
 import time
 import weakref
 from collections import Counter, deque
@@ -38,6 +39,8 @@ __all__ = ["Dashboard", "RunningMedian", "eta_s", "sparkline_svg"]
 
 #: how many recent values each sparkline gets
 SPARK_POINTS = 30
+#: a push waits its throttle interval plus up to this share of one more, at random
+JITTER = 0.25
 
 
 class RunningMedian:
@@ -270,6 +273,7 @@ class Dashboard(anywidget.AnyWidget):
         self._watches: dict[str, _RunWatch] = {}
         self._last_push = 0.0
         self._pending: asyncio.TimerHandle | None = None
+        self._jitter = random.Random()
         self.pushes = 0  # how many states went to the front end (the benchmark reads it)
         self.on_msg(self._on_msg)
         for handle in handles:
@@ -368,7 +372,12 @@ class Dashboard(anywidget.AnyWidget):
             self._push()  # the last state always goes out
             return
         if self._pending is None:
+            # a random part of an interval on top: a fixed period phase-locks with a regular
+            # workload (same TTFT every call, as local servers give) and lands every push on
+            # the moment the next wave's first tokens arrive (measured: 1.11x TTFT error at a
+            # 200 ms TTFT with a 200 ms period, 0.98x at 213 ms)
             wait = max(self._last_push + self.min_interval_s - time.monotonic(), 0.0)
+            wait += self._jitter.uniform(0.0, JITTER) * self.min_interval_s
             try:  # flush the held-back state even if no further event comes soon
                 self._pending = asyncio.get_running_loop().call_later(wait, self._push)
             except RuntimeError:  # no loop here (events fed by hand): show it now
@@ -475,11 +484,11 @@ def sparkline_svg(values: Any, *, width: int = 64, height: int = 16) -> str:
     )
     if len(points) < 2:
         return head + "</svg>"
-    lo, hi = min(points), max(points)
+    lo, hi = min(points) / 2, max(points) / 2  # halves: hi - lo cannot overflow to inf
     span = hi - lo or 1.0
     step = (width - 2) / (len(points) - 1)
     coords = " ".join(
-        f"{1 + i * step:.1f},{height - 1 - (v - lo) / span * (height - 2):.1f}"
+        f"{1 + i * step:.1f},{height - 1 - (v / 2 - lo) / span * (height - 2):.1f}"
         for i, v in enumerate(points)
     )
     return (

@@ -10,7 +10,7 @@ import time
 from collections import Counter
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 pytest.importorskip("anywidget")
@@ -147,6 +147,29 @@ async def test_updates_are_throttled_first_and_last_always(sim_and_suite) -> Non
     assert 2 <= len(pushes) <= elapsed * 10 + 3  # not one per call (48 calls)
     gaps = [b - a for a, b in itertools.pairwise(pushes[1:-1])]  # run_started / finished: at once
     assert all(g >= 0.1 * 0.9 for g in gaps), gaps
+
+
+async def test_the_push_timer_is_jittered_so_it_cannot_phase_lock(sim_and_suite) -> None:
+    """A held-back state goes out after the throttle interval plus a random part of one more:
+    a fixed period would land every push on a regular workload's first tokens."""
+    from benchwork.runner import Event
+
+    sim, suite = sim_and_suite
+    handle = bw.start(suite, [_target(sim, "fast")], cache="off", progress=False)
+    dash = Dashboard(handle, max_updates_per_s=5)
+    await handle
+    loop = asyncio.get_running_loop()
+    delays = []
+    for _ in range(40):
+        dash._push()  # just pushed: the next state waits at least its interval
+        dash._on_event(handle.run_id, Event("run_started", handle.run_id, handle.progress))
+        pending = dash._pending
+        assert pending is not None
+        delays.append(pending.when() - loop.time())
+        pending.cancel()
+        dash._pending = None
+    assert all(0.2 - 0.01 <= d <= 0.2 * 1.25 + 0.01 for d in delays), delays
+    assert max(delays) - min(delays) > 0.02, delays  # not one fixed period
 
 
 async def test_eta_tracks_the_time_left(sim_and_suite) -> None:
@@ -314,6 +337,7 @@ def test_static_html_of_an_empty_or_odd_state() -> None:
 
 
 @given(st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=40))
+@example([1.7976931348623157e308, -9.9792015476736e291])  # max - min overflowed to inf
 def test_sparkline_is_a_closed_svg_inside_its_box(values: list[float]) -> None:
     svg = sparkline_svg(values, width=80, height=18)
     assert svg.startswith("<svg") and svg.endswith("</svg>")
