@@ -394,11 +394,15 @@ class Launcher(anywidget.AnyWidget):
             problem = ("launch() starts a background run on a running event loop (a notebook "
                        "cell or async code); in a script use benchwork.run_sync")  # fmt: skip
         if problem is not None:
-            text = f"not started: {problem}"
-            self._say(text, error=True)
-            raise BenchworkError(text)
+            self._refuse(problem)
         assert loop is not None
         return loop
+
+    def _refuse(self, problem: str) -> NoReturn:
+        """Say in the widget why the run was not started, and raise it."""
+        text = f"not started: {problem}"
+        self._say(text, error=True)
+        raise BenchworkError(text)
 
     def _launch_from_ui(self) -> None:
         """The Start button: the run goes on the loop the cells run on, even when the kernel
@@ -415,9 +419,7 @@ class Launcher(anywidget.AnyWidget):
 
         suite, problem = self._current_suite()
         if problem is not None:  # the builder changed between the check and the start
-            text = f"not started: {problem}"
-            self._say(text, error=True)
-            raise BenchworkError(text)
+            self._refuse(problem)
         handle = start(suite, self.targets, **self.run_options)
         self.handles.append(handle)
         self.runs = [*self.runs, self._run_row(handle)]
