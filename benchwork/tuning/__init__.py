@@ -14,6 +14,7 @@ and read as a frame with intervals (``GridResult.frame``, ``.best``, ``.chart()`
 
 from benchwork.tuning._candidates import split as dev_split
 from benchwork.tuning._estimate import estimate_cost
+from benchwork.tuning._evolve import check_budget_usd
 from benchwork.tuning._experiments import Experiment, experiments
 from benchwork.tuning._grid import GridResult, grid, grid_sync
 from benchwork.tuning._params import check_params, supported_params
@@ -26,6 +27,7 @@ __all__ = [
     "GridResult",
     "TuneResult",
     "Variations",
+    "check_budget_usd",
     "check_params",
     "dev_split",
     "estimate_cost",

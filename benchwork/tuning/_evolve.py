@@ -53,6 +53,20 @@ class _OverBudget(Exception):
         self.reason = reason
 
 
+def check_budget_usd(budget_usd: float | None, target: Target, meta: Target) -> None:
+    """A dollar budget (None: no limit) is > 0 and both models have prices to spend it by."""
+    if budget_usd is None:
+        return
+    if budget_usd <= 0:
+        raise BenchworkError(f"budget_usd must be > 0, got {budget_usd!r}")
+    unpriced = [t.name for t in (target, meta) if prices_for(t) is None]
+    if unpriced:
+        raise BenchworkError(
+            f"budget_usd needs prices, and none are known for {unpriced}: set "
+            "Target(input_per_mtok=..., output_per_mtok=...) or use budget_calls"
+        )
+
+
 class Evolution:
     """One evolutionary tuning run (``tune_prompt(mode="evolve")`` builds and runs it)."""
 
@@ -81,15 +95,7 @@ class Evolution:
                 raise BenchworkError(f"{name} must be a whole number >= 1, got {value!r}")
         if budget_calls is not None and budget_calls < 1:
             raise BenchworkError(f"budget_calls must be >= 1, got {budget_calls!r}")
-        if budget_usd is not None:
-            if budget_usd <= 0:
-                raise BenchworkError(f"budget_usd must be > 0, got {budget_usd!r}")
-            unpriced = [t.name for t in (target, meta) if prices_for(t) is None]
-            if unpriced:
-                raise BenchworkError(
-                    f"budget_usd needs prices, and none are known for {unpriced}: set "
-                    "Target(input_per_mtok=..., output_per_mtok=...) or use budget_calls"
-                )
+        check_budget_usd(budget_usd, target, meta)
         self.base, self.dev_cases, self.held = base, dev_cases, held
         self.target, self.meta = target, meta
         self.population, self.generations, self.patience = population, generations, patience

@@ -92,7 +92,7 @@ def check_knobs(knobs: dict[str, Any], where: str) -> None:
 
 def check_fixed(opts: dict[str, Any], target: Any, meta: Any) -> None:
     """The options the widget does not edit, checked as ``tune_prompt`` would at its start."""
-    from benchwork.target import prices_for
+    from benchwork.tuning import check_budget_usd
 
     where = "TuningView.tuner"
     _whole(opts.get("patience"), "patience", where, none_ok=True)
@@ -105,12 +105,9 @@ def check_fixed(opts: dict[str, Any], target: Any, meta: Any) -> None:
     if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
         raise BenchworkError(f"{where}: alpha must be in (0, 1), got {alpha!r}")
     usd = opts.get("budget_usd")
-    if usd is not None:
-        if isinstance(usd, bool) or not isinstance(usd, int | float) or usd <= 0:
-            raise BenchworkError(f"{where}: budget_usd must be > 0, got {usd!r}")
-        unpriced = [t.name for t in (target, meta) if prices_for(t) is None]
-        if unpriced:
-            raise BenchworkError(
-                f"{where}: budget_usd needs prices, and none are known for {unpriced}: set "
-                "Target(input_per_mtok=..., output_per_mtok=...) or use budget_calls"
-            )
+    if isinstance(usd, bool) or not isinstance(usd, int | float | None):
+        raise BenchworkError(f"{where}: budget_usd must be > 0, got {usd!r}")
+    try:
+        check_budget_usd(usd, target, meta)
+    except BenchworkError as exc:
+        raise BenchworkError(f"{where}: {exc}") from None
