@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -136,7 +137,8 @@ def test_cli_writes_html_and_a_pdf_with_text(made: dict, tmp_path: Path) -> None
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     reader = pypdf.PdfReader(str(out.with_suffix(".pdf")))
-    text = " ".join(page.extract_text() for page in reader.pages)
+    # NFKC: the typesetter joins "ff"/"fi" into one ligature glyph, and run ids are hex
+    text = unicodedata.normalize("NFKC", " ".join(page.extract_text() for page in reader.pages))
     assert len(reader.pages) >= 1 and "Leaderboard" in text and run.id in text
     # the charts are in the PDF as vectors: their own text (axis titles, subtitles) is there
     assert "cost per call (USD)" in text and "whiskers: 95% interval" in text
